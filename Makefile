@@ -1,0 +1,28 @@
+# The README's two commands. Each creates .venv if it is missing and installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test docs bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[test,docs,gym]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/optnet demo --out demo_out
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+	$(BIN)/python -m mkdocs build --strict --site-dir .site
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/gsnr.py
+
+clean:
+	rm -rf $(VENV) .site demo_out

@@ -1,0 +1,54 @@
+"""optnet: differentiable optical-network physics in JAX."""
+
+import importlib.metadata
+
+from ._amplifier import Edfa as Edfa, Roadm as Roadm, Transceiver as Transceiver, ase_power as ase_power
+from ._fibre import Fibre as Fibre, stack_spans as stack_spans
+from ._isrs import (
+    effective_length as effective_length,
+    isrs_profile as isrs_profile,
+    isrs_rate as isrs_rate,
+    isrs_tilt_db as isrs_tilt_db,
+)
+from ._link import GNLink as GNLink, LinkResult as LinkResult
+from ._nli import (
+    AbstractNLIModel as AbstractNLIModel,
+    ClosedFormGN as ClosedFormGN,
+    NumericalGN as NumericalGN,
+    SpanNLI as SpanNLI,
+    accumulate as accumulate,
+    coherence_factor as coherence_factor,
+    link_function as link_function,
+)
+from ._raman_gain import (
+    AbstractRamanGain as AbstractRamanGain,
+    TabulatedRamanGain as TabulatedRamanGain,
+    TriangularRamanGain as TriangularRamanGain,
+    raman_coupling as raman_coupling,
+)
+from ._spectrum import EXCESS_KURTOSIS as EXCESS_KURTOSIS, Spectrum as Spectrum
+from ._throughput import (
+    STANDARD_FORMATS as STANDARD_FORMATS,
+    ModulationFormat as ModulationFormat,
+    format_throughput as format_throughput,
+    required_snr as required_snr,
+    shannon_throughput as shannon_throughput,
+)
+from ._units import (
+    BOLTZMANN as BOLTZMANN,
+    PLANCK as PLANCK,
+    SPEED_OF_LIGHT as SPEED_OF_LIGHT,
+    db_per_km_to_per_m as db_per_km_to_per_m,
+    db_to_linear as db_to_linear,
+    dbm_to_watt as dbm_to_watt,
+    dispersion_to_beta as dispersion_to_beta,
+    linear_to_db as linear_to_db,
+    per_m_to_db_per_km as per_m_to_db_per_km,
+    watt_to_dbm as watt_to_dbm,
+    wavelength_to_frequency as wavelength_to_frequency,
+)
+
+try:
+    __version__ = importlib.metadata.version("optnet")
+except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+    __version__ = "0.0.0"

@@ -1,0 +1,47 @@
+"""Input checks shared by the modules: eager ones at construction, traced ones via `eqx.error_if`."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def concrete(x):
+    """`x` as a numpy array if its value is known now (not under jit/vmap), else None."""
+    if isinstance(x, jax.core.Tracer):
+        return None
+    try:
+        return np.asarray(x)
+    except Exception:  # pragma: no cover - exotic array types
+        return None
+
+
+def check_eager(x, name: str, *, positive: bool = False, nonnegative: bool = False):
+    """Raise `ValueError` now for NaN or wrong sign when `x` is concrete."""
+    v = concrete(x)
+    if v is None or v.size == 0:
+        return
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"`{name}` contains NaN or inf; give finite values.")
+    if positive and np.any(v <= 0):
+        raise ValueError(f"`{name}` must be > 0 (got min {v.min():.6g}).")
+    if nonnegative and np.any(v < 0):
+        raise ValueError(f"`{name}` must be >= 0 (got min {v.min():.6g}).")
+
+
+def check_traced(x, name: str, *, positive: bool = False, nonnegative: bool = False):
+    """The same checks inside jit; returns `x`, which the caller must use."""
+    x = eqx.error_if(x, ~jnp.all(jnp.isfinite(x)), f"`{name}` contains NaN or inf.")
+    if positive:
+        x = eqx.error_if(x, jnp.any(x <= 0), f"`{name}` must be > 0.")
+    if nonnegative:
+        x = eqx.error_if(x, jnp.any(x < 0), f"`{name}` must be >= 0.")
+    return x
+
+
+def as_float_array(x):
+    """A floating JAX array (keeps tracers; ints become the default float dtype)."""
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(float)
+    return x

@@ -1,0 +1,149 @@
+"""Optical fibre span: loss, dispersion, Kerr nonlinearity and Raman gain."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from ._checks import as_float_array, check_eager, check_traced
+from ._raman_gain import AbstractRamanGain, TriangularRamanGain
+from ._units import db_per_km_to_per_m, dispersion_to_beta, wavelength_to_frequency
+
+
+def interp_spectrum(values: Array, table_frequency: Array | None, frequency: Array) -> Array:
+    """`values` at `frequency`: broadcast if scalar, else linear interpolation in a frequency table."""
+    if table_frequency is None:
+        return jnp.broadcast_to(values, frequency.shape)
+    return jnp.interp(frequency, table_frequency, values)
+
+
+class Fibre(eqx.Module):
+    """A fibre span. Every array field may carry a leading `spans` axis (see `GNLink`).
+
+    **Fields:**
+
+    - `length`: m.
+    - `attenuation`: power attenuation alpha in 1/m; a scalar, or values at `attenuation_frequency`.
+    - `attenuation_frequency`: Hz, table of frequencies for a per-frequency `attenuation`, or None.
+    - `beta2`: group-velocity dispersion in s^2/m at `ref_frequency`.
+    - `beta3`: dispersion slope in s^3/m at `ref_frequency`.
+    - `ref_frequency`: Hz, where beta2 and beta3 are given.
+    - `gamma`: nonlinear coefficient in 1/(W m).
+    - `raman`: Raman gain efficiency model (triangular slope or tabulated spectrum).
+
+    Use `Fibre.from_datasheet` for dB/km, ps/nm/km and 1/W/km inputs.
+    """
+
+    length: Float[Array, ""]
+    attenuation: Float[Array, "*table"]
+    beta2: Float[Array, ""]
+    beta3: Float[Array, ""]
+    gamma: Float[Array, ""]
+    ref_frequency: Float[Array, ""]
+    raman: AbstractRamanGain
+    attenuation_frequency: Float[Array, "*table"] | None
+
+    def __init__(
+        self,
+        length: ArrayLike,
+        attenuation: ArrayLike,
+        beta2: ArrayLike,
+        beta3: ArrayLike,
+        gamma: ArrayLike,
+        ref_frequency: ArrayLike,
+        raman: AbstractRamanGain | None = None,
+        attenuation_frequency: ArrayLike | None = None,
+    ):
+        self.length = as_float_array(length)
+        self.attenuation = as_float_array(attenuation)
+        self.beta2 = as_float_array(beta2)
+        self.beta3 = as_float_array(beta3)
+        self.gamma = as_float_array(gamma)
+        self.ref_frequency = as_float_array(ref_frequency)
+        self.raman = TriangularRamanGain() if raman is None else raman
+        self.attenuation_frequency = (
+            None if attenuation_frequency is None else as_float_array(attenuation_frequency)
+        )
+        if self.attenuation_frequency is not None and (
+            self.attenuation_frequency.shape != self.attenuation.shape or self.attenuation.ndim < 1
+        ):
+            raise ValueError(
+                "A per-frequency `attenuation` needs `attenuation_frequency` of the same shape; got "
+                f"{self.attenuation.shape} and {self.attenuation_frequency.shape}."
+            )
+        check_eager(self.length, "length", positive=True)
+        check_eager(self.attenuation, "attenuation", positive=True)
+        check_eager(self.gamma, "gamma", nonnegative=True)
+        check_eager(self.ref_frequency, "ref_frequency", positive=True)
+        check_eager(self.beta2, "beta2")
+        check_eager(self.beta3, "beta3")
+
+    @classmethod
+    def from_datasheet(
+        cls,
+        length_km: float = 100.0,
+        *,
+        attenuation_db_km: ArrayLike = 0.2,
+        dispersion_ps_nm_km: float = 17.0,
+        slope_ps_nm2_km: float = 0.067,
+        gamma_per_w_km: float = 1.2,
+        raman_slope_per_w_km_thz: float = 0.028,
+        raman_cutoff_thz: float = 15.0,
+        raman: AbstractRamanGain | None = None,
+        ref_wavelength_nm: float = 1550.0,
+        attenuation_frequency: ArrayLike | None = None,
+    ) -> "Fibre":
+        """A span from datasheet units (km, dB/km, ps/nm/km, ps/nm^2/km, 1/W/km, 1/W/km/THz).
+
+        Defaults are standard single-mode fibre (ITU-T G.652) at 1550 nm.
+        """
+        lam = ref_wavelength_nm * 1e-9
+        beta2, beta3 = dispersion_to_beta(dispersion_ps_nm_km * 1e-6, slope_ps_nm2_km * 1e3, lam)
+        if raman is None:
+            raman = TriangularRamanGain(raman_slope_per_w_km_thz * 1e-15, raman_cutoff_thz * 1e12)
+        return cls(
+            length=length_km * 1e3,
+            attenuation=db_per_km_to_per_m(attenuation_db_km),
+            beta2=beta2,
+            beta3=beta3,
+            gamma=gamma_per_w_km * 1e-3,
+            ref_frequency=wavelength_to_frequency(lam),
+            raman=raman,
+            attenuation_frequency=attenuation_frequency,
+        )
+
+    def alpha(self, frequency: Float[Array, " channels"]) -> Float[Array, " channels"]:
+        """Power attenuation (1/m) at each frequency (Hz)."""
+        return interp_spectrum(self.attenuation, self.attenuation_frequency, frequency)
+
+    def beta2_at(self, frequency: Float[Array, " channels"]) -> Float[Array, " channels"]:
+        """Local GVD (s^2/m) at each frequency: beta2 + 2 pi beta3 (f - f_ref)."""
+        return self.beta2 + 2 * jnp.pi * self.beta3 * (frequency - self.ref_frequency)
+
+    def checked(self) -> "Fibre":
+        """This fibre with traced value checks attached (use the returned module)."""
+        return eqx.tree_at(
+            lambda f: (f.length, f.attenuation, f.gamma),
+            self,
+            (
+                check_traced(self.length, "length", positive=True),
+                check_traced(self.attenuation, "attenuation", positive=True),
+                check_traced(self.gamma, "gamma", nonnegative=True),
+            ),
+        )
+
+    def stack(self, n_spans: int) -> "Fibre":
+        """`n_spans` copies of this span with a leading `spans` axis on every array field."""
+        return jax.tree.map(lambda x: jnp.broadcast_to(x, (n_spans,) + x.shape), self)
+
+
+def stack_spans(spans: "list[Fibre]") -> Fibre:
+    """Stack different spans (same structure) into one `Fibre` with a leading `spans` axis."""
+    if len(spans) == 0:
+        raise ValueError("`stack_spans` needs at least one span.")
+    try:
+        return jax.tree.map(lambda *xs: jnp.stack(xs), *spans)
+    except ValueError as e:
+        raise ValueError(
+            "All spans must have the same structure (Raman model type, attenuation table shape)."
+        ) from e

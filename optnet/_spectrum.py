@@ -1,0 +1,145 @@
+"""The WDM signal: channel grid, symbol rates, launch powers and modulation statistics."""
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+
+from ._checks import as_float_array, check_eager, check_traced, concrete
+from ._units import dbm_to_watt
+
+# Excess kurtosis Phi = E|x|^4/E^2|x|^2 - 2 of common constellations (Semrau et al., JLT 37(19), 2019, Table I).
+EXCESS_KURTOSIS = {
+    "BPSK": -1.0,
+    "QPSK": -1.0,
+    "8QAM": -0.75,
+    "16QAM": -0.68,
+    "32QAM": -0.69,
+    "64QAM": -13.0 / 21.0,
+    "256QAM": -0.605,
+    "Gaussian": 0.0,
+}
+
+
+class Spectrum(eqx.Module):
+    """Channels launched into a link.
+
+    **Fields:**
+
+    - `frequency`: channel centre frequencies, Hz (absolute, e.g. 193.5e12).
+    - `symbol_rate`: Bd; also the noise and NLI bandwidth of the channel (Nyquist-like spectra).
+    - `power`: launch power in W, shape `(channels,)` (same into every span) or `(spans, channels)`
+      (a per-span launch profile, e.g. after add/drop). 0 marks an unused slot.
+    - `roll_off`: raised-cosine roll-off (dimensionless); used for the overlap check and by the
+      numerical GN integral's raised-cosine option.
+    - `excess_kurtosis`: Phi of each channel's constellation (0 = Gaussian, -1 = QPSK); see
+      `EXCESS_KURTOSIS`.
+    """
+
+    frequency: Float[Array, " channels"]
+    symbol_rate: Float[Array, " channels"]
+    power: Float[Array, "*spans channels"]
+    roll_off: Float[Array, " channels"]
+    excess_kurtosis: Float[Array, " channels"]
+
+    def __init__(
+        self,
+        frequency: ArrayLike,
+        symbol_rate: ArrayLike,
+        power: ArrayLike,
+        roll_off: ArrayLike = 0.0,
+        excess_kurtosis: ArrayLike = 0.0,
+    ):
+        self.frequency = as_float_array(frequency)
+        if self.frequency.ndim != 1 or self.frequency.shape[0] == 0:
+            raise ValueError(
+                f"`frequency` must be a non-empty 1-D array of channel centres; got shape {self.frequency.shape}."
+            )
+        n = self.frequency.shape[0]
+
+        def per_channel(x, name):
+            x = as_float_array(x)
+            if x.ndim == 0:
+                return jnp.broadcast_to(x, (n,))
+            if x.shape != (n,):
+                raise ValueError(f"`{name}` must be a scalar or have shape ({n},) like `frequency`; got {x.shape}.")
+            return x
+
+        self.symbol_rate = per_channel(symbol_rate, "symbol_rate")
+        self.roll_off = per_channel(roll_off, "roll_off")
+        self.excess_kurtosis = per_channel(excess_kurtosis, "excess_kurtosis")
+        p = as_float_array(power)
+        if p.ndim == 0:
+            p = jnp.broadcast_to(p, (n,))
+        if p.ndim not in (1, 2) or p.shape[-1] != n:
+            raise ValueError(
+                f"`power` must be a scalar, shape ({n},) or (spans, {n}); got {p.shape}."
+            )
+        self.power = p
+        check_eager(self.frequency, "frequency", positive=True)
+        check_eager(self.symbol_rate, "symbol_rate", positive=True)
+        check_eager(self.power, "power", nonnegative=True)
+        check_eager(self.roll_off, "roll_off", nonnegative=True)
+        check_eager(self.excess_kurtosis, "excess_kurtosis")
+        f, w = concrete(self.frequency), concrete(self.symbol_rate * (1 + self.roll_off))
+        if f is not None and w is not None:
+            order = np.argsort(f)
+            gap = np.diff(f[order])
+            half = 0.5 * (w[order][1:] + w[order][:-1])
+            if np.any(gap < half * (1 - 1e-12)):
+                k = int(np.argmax(half - gap))
+                raise ValueError(
+                    f"Channels overlap: centres {f[order][k]:.6e} Hz and {f[order][k + 1]:.6e} Hz are "
+                    f"{gap[k]:.4g} Hz apart but their occupied bandwidths need {half[k]:.4g} Hz."
+                )
+
+    @classmethod
+    def uniform(
+        cls,
+        n_channels: int,
+        spacing: float,
+        *,
+        centre: float = 193.5e12,
+        symbol_rate: float | None = None,
+        power_dbm: ArrayLike = 0.0,
+        roll_off: float = 0.0,
+        modulation: str = "Gaussian",
+    ) -> "Spectrum":
+        """A fixed grid of `n_channels` every `spacing` Hz centred on `centre` Hz.
+
+        `symbol_rate` defaults to `spacing/(1+roll_off)`; `power_dbm` is per channel, in dBm.
+        """
+        if n_channels < 1:
+            raise ValueError(f"`n_channels` must be >= 1; got {n_channels}.")
+        if modulation not in EXCESS_KURTOSIS:
+            raise ValueError(f"Unknown modulation {modulation!r}; choose one of {sorted(EXCESS_KURTOSIS)}.")
+        f = centre + spacing * (jnp.arange(n_channels) - (n_channels - 1) / 2)
+        rs = spacing / (1 + roll_off) if symbol_rate is None else symbol_rate
+        return cls(f, rs, dbm_to_watt(power_dbm), roll_off, EXCESS_KURTOSIS[modulation])
+
+    @property
+    def n_channels(self) -> int:
+        return self.frequency.shape[0]
+
+    def span_power(self, n_spans: int) -> Float[Array, "spans channels"]:
+        """Launch power into every span, W, shape `(n_spans, channels)`."""
+        if self.power.ndim == 1:
+            return jnp.broadcast_to(self.power, (n_spans, self.n_channels))
+        if self.power.shape[0] != n_spans:
+            raise ValueError(
+                f"`power` has a per-span profile for {self.power.shape[0]} spans but the link has {n_spans}."
+            )
+        return self.power
+
+    def checked(self) -> "Spectrum":
+        """This spectrum with traced value checks attached (for use under jit)."""
+        f = check_traced(self.frequency, "frequency", positive=True)
+        p = check_traced(self.power, "power", nonnegative=True)
+        rs = check_traced(self.symbol_rate, "symbol_rate", positive=True)
+        order = jnp.argsort(f)
+        fs, ws = f[order], (rs * (1 + self.roll_off))[order]
+        gap = jnp.diff(fs)
+        f = eqx.error_if(
+            f, jnp.any(gap < 0.5 * (ws[1:] + ws[:-1]) * (1 - 1e-12)), "Channels overlap in frequency."
+        )
+        return eqx.tree_at(lambda s: (s.frequency, s.power, s.symbol_rate), self, (f, p, rs))
