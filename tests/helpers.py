@@ -43,6 +43,6 @@ def build(case, nli=None, power=None, kurtosis=None, n_spans=None):
         fibre, n_spans or i["n_spans"], amplifiers=on.Edfa.from_db(i["NF_dB_for_SNR"]), nli=nli
     )
     f = i["ref_frequency_Hz"] + np.asarray(i["f_offset_Hz"])
-    phi = i.get("excess_kurtosis_Phi", 0.0) if kurtosis is None else kurtosis
+    phi = np.asarray(i.get("excess_kurtosis_Phi", 0.0) if kurtosis is None else kurtosis)
     spectrum = on.Spectrum(f, i["B_ch_Hz"], launch_power(case) if power is None else power, 0.0, phi)
     return link, spectrum

@@ -77,19 +77,23 @@ class NumericalGN(AbstractNLIModel):
             return jnp.exp(-a * z) * (1 + r * effective_length(a, z))
         return isrs_profile(fibre, frequency, power, z)
 
-    def span(self, fibre: Fibre, frequency, symbol_rate, power, excess_kurtosis) -> SpanNLI:
-        n = frequency.shape[0]
+    def _grid(self, fibre, frequency, power):
         z = jnp.linspace(0.0, 1.0, self.n_z + 1) * fibre.length
-        rho = self.profile(fibre, frequency, power, z)
+        return z, self.profile(fibre, frequency, power, z)
+
+    def xpm_matrix(self, fibre: Fibre, frequency, symbol_rate, power) -> Float[Array, "channels channels"]:
+        """X_ik (1/W^2): XPM on channel i from unit power in channel k; diagonal 0."""
+        z, rho = self._grid(fibre, frequency, power)
+        return self._xpm(fibre, frequency, symbol_rate, z, rho)
+
+    def _xpm(self, fibre, frequency, b, z, rho):
+        n = frequency.shape[0]
         fo = frequency - fibre.ref_frequency
         a = fibre.alpha(frequency)
-        b = symbol_rate
-        g2 = fibre.gamma**2
-        x01, w01 = _gauss_legendre(self.n_nu)
-        x01, w01 = jnp.asarray(x01, a.dtype), jnp.asarray(w01, a.dtype)
+        x01, w01 = (jnp.asarray(v, a.dtype) for v in _gauss_legendre(self.n_nu))
 
-        # XPM: nu = (a_k/|c|) tan(theta), theta in [0, atan(|c| B_i/(2 a_k))] flattens the Lorentzian.
-        def xpm_row(i):
+        # nu = (a_k/|c|) tan(theta), theta in [0, atan(|c| B_i/(2 a_k))] flattens the Lorentzian.
+        def row(i):
             c = 4 * jnp.pi**2 * (fo - fo[i]) * (fibre.beta2 + jnp.pi * fibre.beta3 * (fo + fo[i]))
             c = jnp.where(jnp.arange(n) == i, 1.0, jnp.abs(c))
             tmax = jnp.arctan(c * b[i] / (2 * a))  # (k,)
@@ -97,41 +101,40 @@ class NumericalGN(AbstractNLIModel):
             phi = a[:, None] * jnp.tan(theta)
             f2 = jnp.abs(jax.vmap(link_function, in_axes=(0, None, 0))(rho, z, phi)) ** 2
             integral = 2 * jnp.sum(w01 * tmax[:, None] * (a / c)[:, None] / jnp.cos(theta) ** 2 * f2, axis=1)
-            row = (32 / 27) * g2 / b * integral
-            return jnp.where(jnp.arange(n) == i, 0.0, row)
+            return jnp.where(jnp.arange(n) == i, 0.0, (32 / 27) * fibre.gamma**2 / b * integral)
 
-        x = jax.lax.map(xpm_row, jnp.arange(n))
+        return jax.lax.map(row, jnp.arange(n))
 
-        # SPM: hexagon = int_0^{B^2/4} h(u) w(u) du with w = 2 ln(B^2/4u) + 2 ln(r+/r-) [u < B^2/16],
-        # r+- = B/4 +- sqrt(B^2/16 - u) (exact reduction for an integrand depending on nu1 nu2 only).
-        def spm_one(rho_i, beta_i, bi, ai):
+    def _spm(self, fibre, frequency, b, z, rho):
+        a = fibre.alpha(frequency)
+        x01, w01 = (jnp.asarray(v, a.dtype) for v in _gauss_legendre(self.n_nu))
+
+        # hexagon = int_0^{B^2/4} h(u) w(u) du, w = 2 ln(B^2/4u) + 2 ln(r+/r-) [u < B^2/16],
+        # r+- = B/4 +- sqrt(B^2/16 - u): exact for an integrand that depends on nu1 nu2 only.
+        def one(rho_i, beta_i, bi, ai):
             u0 = bi**2 / 16
             kphi = 4 * jnp.pi**2 * jnp.abs(beta_i)
             su = ai / kphi  # width of the Lorentzian in u
-            # piece 1: [0, u0/2], u = su tan(t1 x^2)
-            t1 = jnp.arctan(u0 / (2 * su))
+            t1 = jnp.arctan(u0 / (2 * su))  # piece 1: [0, u0/2], u = su tan(t1 x^2)
             th = t1 * x01**2
-            u1 = su * jnp.tan(th)
-            du1 = su / jnp.cos(th) ** 2 * t1 * 2 * x01 * w01
-            # piece 2: [u0/2, u0], u = u0 - (u0/2) y^2
-            u2 = u0 - 0.5 * u0 * x01**2
-            du2 = u0 * x01 * w01
-            # piece 3: [u0, 4 u0]
-            u3 = u0 + 3 * u0 * x01
-            du3 = 3 * u0 * w01
-            u = jnp.concatenate([u1, u2, u3])
-            du = jnp.concatenate([du1, du2, du3])
+            u = jnp.concatenate([su * jnp.tan(th), u0 - 0.5 * u0 * x01**2, u0 + 3 * u0 * x01])
+            du = jnp.concatenate([su / jnp.cos(th) ** 2 * t1 * 2 * x01 * w01, u0 * x01 * w01, 3 * u0 * w01])
             root = jnp.sqrt(jnp.clip(u0 - u, 0.0))
             inner = u < u0
             ratio = jnp.where(inner, (bi / 4 + root) / jnp.where(inner, bi / 4 - root, 1.0), 1.0)
             w = 2 * jnp.log(4 * u0 / u) + 2 * jnp.log(ratio)
             h = jnp.abs(link_function(rho_i, z, kphi * u)) ** 2
-            return (16 / 27) * g2 / bi**2 * jnp.sum(h * w * du)
+            return (16 / 27) * fibre.gamma**2 / bi**2 * jnp.sum(h * w * du)
 
-        spm = jax.vmap(spm_one)(rho, fibre.beta2_at(frequency), b, a)
+        return jax.vmap(one)(rho, fibre.beta2_at(frequency), b, a)
+
+    def span(self, fibre: Fibre, frequency, symbol_rate, power, excess_kurtosis) -> SpanNLI:
+        z, rho = self._grid(fibre, frequency, power)
+        x = self._xpm(fibre, frequency, symbol_rate, z, rho)
+        spm = self._spm(fibre, frequency, symbol_rate, z, rho)
         leff = jax.vmap(lambda r: jnp.real(link_function(r, z, jnp.zeros(()))))(rho)
         p2 = power**2
-        asym = asymptotic_kurtosis_term(fibre, fo, b, leff**2)
+        asym = asymptotic_kurtosis_term(fibre, frequency - fibre.ref_frequency, symbol_rate, leff**2)
         return SpanNLI(
             spm=spm,
             xpm=x @ p2,
