@@ -1,0 +1,115 @@
+"""Limits with known closed forms: modulation-format asymptotics, ASE, throughput, tabulated gain."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+
+def test_modulation_asymptotic_prefactor_split_invariance():
+    """Derivation check of the (5/3) pi prefactor: in a lossless link the many-span term per span
+    must equal (5/6) Phi times the far-channel single-span XPM, (32/27)(gamma^2/B_k) L/(2 pi |df| |beta2|)
+    (Parseval), or the correction would depend on how a uniform link is cut into spans."""
+    import optnet as on
+    from optnet._nli.base import asymptotic_kurtosis_term
+
+    length, df, b, beta2, gamma = 200e3, 5e12, 64e9, -2.17e-26, 1.3e-3
+    fibre = on.Fibre(length, 1e-8, beta2, 0.0, gamma, 193.5e12, on.TriangularRamanGain(0.0))
+    f = 193.5e12 + jnp.asarray([0.0, df])
+    bw = jnp.full(2, b)
+    far = (32 / 27) * gamma**2 / b * length / (2 * np.pi * df * abs(beta2))
+    a = asymptotic_kurtosis_term(fibre, f - 193.5e12, bw, jnp.full(2, length**2))[0, 1]  # L_eff = L_s
+    bracket_ratio = ((2 * df - b) * np.log((2 * df - b) / (2 * df + b)) + 2 * b) / (b**2 / df)
+    assert abs(float(a) / ((5 / 6) * far * bracket_ratio) - 1) < 1e-12
+    assert abs(bracket_ratio - 1) < 1e-2  # -> 1 as B/df -> 0
+    # the numerical integral of the (nearly) lossless span approaches the Parseval far limit
+    x = on.NumericalGN(n_z=64, n_nu=256).xpm_matrix(fibre, f, bw, jnp.asarray([0.0, 1.0]))[0, 1]
+    assert abs(float(x) / far - 1) < 0.02
+
+
+def test_modulation_correction_magnitudes():
+    """QPSK lowers eta, 16QAM less; the relative correction shrinks with spans (Semrau 2019b Fig. 4 trend)."""
+    import optnet as on
+
+    fibre = on.Fibre.from_datasheet(100.0)
+    out = {}
+    for n in (1, 20):
+        for fmt in ("Gaussian", "QPSK", "16QAM"):
+            s = on.Spectrum.uniform(16, 50e9, symbol_rate=45e9, power_dbm=1.0, modulation=fmt)
+            out[n, fmt] = on.GNLink.uniform(fibre, n)(s).eta
+    d = {k: np.asarray(10 * np.log10(out[k] / out[k[0], "Gaussian"])) for k in out}
+    assert np.all(d[1, "QPSK"] < d[1, "16QAM"]) and np.all(d[1, "16QAM"] < 0)
+    assert np.all(d[20, "QPSK"] > d[1, "QPSK"])
+
+
+def test_ase_exact_formula_and_edfa_gain():
+    import optnet as on
+
+    fibre = on.Fibre.from_datasheet(80.0, raman_slope_per_w_km_thz=0.0)
+    s = on.Spectrum.uniform(4, 50e9, symbol_rate=40e9, power_dbm=0.0)
+    nli_off = eqx_replace_gamma(fibre)
+    r = on.GNLink.uniform(nli_off, 10, amplifiers=on.Edfa.from_db(5.0))(s)
+    g = np.exp(float(fibre.attenuation) * 80e3)
+    expected = 10 * (10**0.5 * g - 1) * on.PLANCK * np.asarray(s.frequency) * 40e9 / 1e-3
+    np.testing.assert_allclose(1 / r.gsnr, expected, rtol=1e-10)
+    # a set gain below the span loss: the channel arrives weaker and the NSR grows accordingly
+    r2 = on.GNLink.uniform(nli_off, 1, amplifiers=on.Edfa.from_db(5.0, gain_db=10.0))(s)
+    pout = 1e-3 / g * 10.0
+    np.testing.assert_allclose(r2.nsr_ase[0], (10**0.5 * 10 - 1) * on.PLANCK * s.frequency * 40e9 / pout, rtol=1e-10)
+
+
+def eqx_replace_gamma(fibre):
+    import equinox as eqx
+
+    return eqx.tree_at(lambda f: f.gamma, fibre, jnp.asarray(0.0))
+
+
+def test_required_snr_values():
+    """QPSK at BER 1e-3 needs Eb/N0 = 6.79 dB (Es/N0 = 9.80 dB); 16QAM at 1e-3: Es/N0 = 16.5 dB."""
+    import optnet as on
+
+    assert abs(10 * np.log10(on.required_snr(2, 1e-3)) - 9.80) < 0.01
+    assert abs(10 * np.log10(on.required_snr(1, 1e-3)) - 6.79) < 0.01
+    assert abs(10 * np.log10(on.required_snr(4, 1e-3)) - 16.54) < 0.02
+    from scipy.special import erfc
+
+    for k in (2, 4, 6):
+        m = 2**k
+        snr = on.required_snr(k, 2e-2)
+        ber = 2 / k * (1 - 1 / np.sqrt(m)) * erfc(np.sqrt(3 * snr / (2 * (m - 1))))
+        assert abs(ber / 2e-2 - 1) < 1e-10
+    with pytest.raises(ValueError, match="ber"):
+        on.required_snr(2, 0.7)
+
+
+def test_throughputs():
+    import optnet as on
+
+    gsnr = on.db_to_linear(jnp.asarray([5.0, 12.0, 30.0]))
+    rs = jnp.full(3, 32e9)
+    c = on.shannon_throughput(gsnr, rs, fec_overhead=0.25)
+    np.testing.assert_allclose(c, 2 * 32e9 * np.log2(1 + np.asarray(gsnr)) / 1.25)
+    t = on.format_throughput(gsnr, rs, ber=1e-3)
+    # 5 dB < QPSK (9.8 dB) -> BPSK needs 6.8 dB -> 0; 12 dB -> QPSK; 30 dB -> 64QAM
+    np.testing.assert_allclose(t, [0.0, 2 * 32e9 * 2, 2 * 32e9 * 6])
+
+
+def test_tabulated_gain_matches_triangular():
+    """A table sampling the triangle reproduces the triangular-gain results exactly (linear interp)."""
+    import optnet as on
+
+    tri = on.Fibre.from_datasheet(100.0, raman_slope_per_w_km_thz=0.028)
+    shift = jnp.linspace(0.0, 15e12, 4)
+    tab = on.Fibre.from_datasheet(100.0, raman=on.TabulatedRamanGain(shift, 2.8e-17 * shift))
+    s = on.Spectrum.uniform(40, 100e9, symbol_rate=90e9, power_dbm=4.0)
+    np.testing.assert_allclose(on.GNLink.uniform(tab, 2)(s).gsnr, on.GNLink.uniform(tri, 2)(s).gsnr, rtol=1e-12)
+
+
+def test_photon_ratio_coupling():
+    import optnet as on
+
+    g = on.TriangularRamanGain(1e-17)
+    f = jnp.asarray([190e12, 200e12])
+    m = on.raman_coupling(g, f, photon_ratio=True)
+    assert float(m[0, 1]) == pytest.approx(1e-17 * 10e12)
+    assert float(m[1, 0]) == pytest.approx(-1e-17 * 10e12 * 200 / 190)
