@@ -88,12 +88,11 @@ class LinkResult(eqx.Module):
         return format_throughput(self.gsnr, self.symbol_rate, **kwargs)
 
 
-def _stack_like(module, n_spans: int, what: str):
-    if isinstance(module, (list, tuple)):
-        if len(module) != n_spans:
-            raise ValueError(f"Got {len(module)} {what} for {n_spans} spans.")
-        return jax.tree.map(lambda *xs: jnp.stack(xs), *module)
-    return jax.tree.map(lambda x: jnp.broadcast_to(x, (n_spans,) + x.shape), module)
+def _stack(modules: list, what: str):
+    try:
+        return jax.tree.map(lambda *xs: jnp.stack(xs), *modules)
+    except ValueError as e:
+        raise ValueError(f"All {what} must have the same structure to be stacked.") from e
 
 
 class GNLink(eqx.Module):
@@ -101,12 +100,15 @@ class GNLink(eqx.Module):
 
     **Fields:**
 
-    - `spans`: a `Fibre` whose array fields have a leading `spans` axis (build with `GNLink.uniform`,
-      a list of `Fibre`, or `Fibre.stack`).
-    - `amplifiers`: `Edfa` with a leading `spans` axis (one after each span).
+    - `spans`: a `Fibre`. Scalar fields mean the same span repeated `n_spans` times (the fast
+      path: one span's NLI is computed and reused when the launch power is the same in every
+      span); fields with a leading `spans` axis (a list of `Fibre`, or `stack_spans`) give
+      individual spans.
+    - `amplifiers`: one `Edfa` used after every span, or a list (stacked, one per span).
     - `nli`: the NLI model, `ClosedFormGN()` (default) or `NumericalGN()`.
     - `roadm`: optional `Roadm` (add + drop + express passes of the lightpath).
     - `transceiver`: optional `Transceiver` back-to-back SNR.
+    - `n_spans`: number of spans (static).
 
     Calling the link on a `Spectrum` returns a `LinkResult`.
     """
@@ -116,6 +118,8 @@ class GNLink(eqx.Module):
     nli: AbstractNLIModel
     roadm: Roadm | None
     transceiver: Transceiver | None
+    n_spans: int = eqx.field(static=True)
+    amplifiers_per_span: bool = eqx.field(static=True)
 
     def __init__(
         self,
@@ -124,18 +128,33 @@ class GNLink(eqx.Module):
         nli: AbstractNLIModel | None = None,
         roadm: Roadm | None = None,
         transceiver: Transceiver | None = None,
+        *,
+        n_spans: int | None = None,
     ):
         if isinstance(spans, (list, tuple)):
             spans = stack_spans(list(spans))
         elif not isinstance(spans, Fibre):
             raise TypeError(f"`spans` must be a Fibre or a list of Fibre; got {type(spans).__name__}.")
-        elif jnp.ndim(spans.length) == 0:
-            spans = spans.stack(1)
-        if jnp.ndim(spans.length) != 1:
-            raise ValueError(f"`spans.length` must have shape (spans,); got {jnp.shape(spans.length)}.")
-        n = spans.length.shape[0]
+        ndim = jnp.ndim(spans.length)
+        if ndim == 0:
+            n_spans = 1 if n_spans is None else n_spans
+        elif ndim == 1:
+            if n_spans is not None and n_spans != spans.length.shape[0]:
+                raise ValueError(f"`n_spans`={n_spans} but `spans` stacks {spans.length.shape[0]} spans.")
+            n_spans = spans.length.shape[0]
+        else:
+            raise ValueError(f"`spans.length` must be a scalar or have shape (spans,); got {jnp.shape(spans.length)}.")
+        if not isinstance(n_spans, int) or n_spans < 1:
+            raise ValueError(f"`n_spans` must be a positive int; got {n_spans!r}.")
+        amplifiers = Edfa.from_db(5.0) if amplifiers is None else amplifiers
+        self.amplifiers_per_span = isinstance(amplifiers, (list, tuple))
+        if self.amplifiers_per_span:
+            if len(amplifiers) != n_spans:
+                raise ValueError(f"Got {len(amplifiers)} amplifiers for {n_spans} spans.")
+            amplifiers = _stack(list(amplifiers), "amplifiers")
         self.spans = spans
-        self.amplifiers = _stack_like(Edfa.from_db(5.0) if amplifiers is None else amplifiers, n, "amplifiers")
+        self.amplifiers = amplifiers
+        self.n_spans = n_spans
         self.nli = ClosedFormGN() if nli is None else nli
         self.roadm = roadm
         self.transceiver = transceiver
@@ -143,30 +162,42 @@ class GNLink(eqx.Module):
     @classmethod
     def uniform(cls, fibre: Fibre, n_spans: int, **kwargs) -> "GNLink":
         """`n_spans` identical spans of `fibre`; other arguments as for `GNLink`."""
-        if not isinstance(n_spans, int) or n_spans < 1:
-            raise ValueError(f"`n_spans` must be a positive int; got {n_spans!r}.")
-        return cls(fibre.stack(n_spans), **kwargs)
+        if jnp.ndim(fibre.length) != 0:
+            raise ValueError("`GNLink.uniform` takes a single span (scalar `length`).")
+        return cls(fibre, n_spans=n_spans, **kwargs)
 
     @property
-    def n_spans(self) -> int:
-        return self.spans.length.shape[0]
+    def uniform_spans(self) -> bool:
+        return jnp.ndim(self.spans.length) == 0
+
+    def stacked_spans(self) -> Fibre:
+        """The spans with a leading `spans` axis on every field."""
+        return self.spans.stack(self.n_spans) if self.uniform_spans else self.spans
 
     @eqx.filter_jit
     def __call__(self, spectrum: Spectrum) -> LinkResult:
         spectrum = spectrum.checked()
-        spans = jax.vmap(Fibre.checked)(self.spans)
         f, b, kurt = spectrum.frequency, spectrum.symbol_rate, spectrum.excess_kurtosis
-        power = spectrum.span_power(self.n_spans)
+        n = self.n_spans
 
         def one_span(fibre, amp, p):
+            fibre = fibre.checked()
             rho_l = isrs_profile(fibre, f, p, fibre.length[None])[:, 0]
             gain = amp.gain_at(f, rho_l)
             pase = ase_power(amp.nf_at(f), gain, f, b)
             nsr_ase = _safe_ratio(pase, p * rho_l * gain)
             return nsr_ase, self.nli.span(fibre, f, b, p, kurt), gain
 
-        nsr_ase, nli, gain = jax.vmap(one_span)(spans, self.amplifiers, power)
-        eps = coherence_factor(spans, f, b) if self.nli.coherent else jnp.zeros_like(f)
+        if self.uniform_spans and not self.amplifiers_per_span and spectrum.power.ndim == 1:
+            # identical spans and launch powers: one span's budget, repeated (exact)
+            out = one_span(self.spans, self.amplifiers, spectrum.power)
+            nsr_ase, nli, gain = jax.tree.map(lambda x: jnp.broadcast_to(x, (n,) + x.shape), out)
+            power = jnp.broadcast_to(spectrum.power, (n,) + spectrum.power.shape)
+        else:
+            power = spectrum.span_power(n)
+            axes = (None if self.uniform_spans else 0, 0 if self.amplifiers_per_span else None, 0)
+            nsr_ase, nli, gain = jax.vmap(one_span, in_axes=axes)(self.spans, self.amplifiers, power)
+        eps = coherence_factor(self.stacked_spans(), f, b) if self.nli.coherent else jnp.zeros_like(f)
         nsr_nli = accumulate(self.nli, nli, power, eps)
         p1 = power[0]
         zeros = jnp.zeros_like(f)
