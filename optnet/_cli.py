@@ -61,11 +61,11 @@ def _plot(on, r, path: pathlib.Path, title: str):
 
 @app.command()
 def gsnr(
-    config: pathlib.Path = typer.Option(None, "--config", "-c", help="JSON link description (default: embedded C-band link)."),
-    spans: int = typer.Option(None, help="Override the number of spans."),
-    power_dbm: float = typer.Option(None, "--power-dbm", help="Override the launch power per channel, dBm."),
-    plot: pathlib.Path = typer.Option(None, help="Save a PNG of GSNR, SNR_ASE and SNR_NLI vs frequency."),
-    json_out: pathlib.Path = typer.Option(None, "--json", help="Save the per-channel results as JSON."),
+    config: pathlib.Path | None = typer.Option(None, "--config", "-c", help="JSON link description (default: embedded C-band link)."),
+    spans: int | None = typer.Option(None, help="Override the number of spans."),
+    power_dbm: float | None = typer.Option(None, "--power-dbm", help="Override the launch power per channel, dBm."),
+    plot: pathlib.Path | None = typer.Option(None, help="Save a PNG of GSNR, SNR_ASE and SNR_NLI vs frequency."),
+    json_out: pathlib.Path | None = typer.Option(None, "--json", help="Save the per-channel results as JSON."),
     quiet: bool = typer.Option(False, help="Print only the summary line."),
 ):
     """Per-channel GSNR (ASE, NLI) of a link described by options or a JSON file."""
