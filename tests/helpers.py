@@ -5,9 +5,10 @@ import pathlib
 
 import numpy as np
 
-REFS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "refs"
-if not REFS.exists():  # CI checkout layout: <root>/main beside <root>/shared
-    REFS = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "refs"
+import os
+
+# ../shared beside the project root (developer machines and CI); OPTNET_SHARED overrides.
+REFS = pathlib.Path(os.environ.get("OPTNET_SHARED", pathlib.Path(__file__).resolve().parents[2] / "shared")) / "refs"
 
 
 def load_cases():
