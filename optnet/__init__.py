@@ -19,6 +19,7 @@ from ._nli import (
     accumulate as accumulate,
     coherence_factor as coherence_factor,
     link_function as link_function,
+    raised_cosine as raised_cosine,
 )
 from ._raman_gain import (
     AbstractRamanGain as AbstractRamanGain,

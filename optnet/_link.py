@@ -177,7 +177,7 @@ class GNLink(eqx.Module):
     @eqx.filter_jit
     def __call__(self, spectrum: Spectrum) -> LinkResult:
         spectrum = spectrum.checked()
-        f, b, kurt = spectrum.frequency, spectrum.symbol_rate, spectrum.excess_kurtosis
+        f, b = spectrum.frequency, spectrum.symbol_rate
         n = self.n_spans
 
         def one_span(fibre, amp, p):
@@ -186,7 +186,7 @@ class GNLink(eqx.Module):
             gain = amp.gain_at(f, rho_l)
             pase = ase_power(amp.nf_at(f), gain, f, b)
             nsr_ase = _safe_ratio(pase, p * rho_l * gain)
-            return nsr_ase, self.nli.span(fibre, f, b, p, kurt), gain
+            return nsr_ase, self.nli.span(fibre, spectrum, p), gain
 
         if self.uniform_spans and not self.amplifiers_per_span and spectrum.power.ndim == 1:
             # identical spans and launch powers: one span's budget, repeated (exact)

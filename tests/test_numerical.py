@@ -62,7 +62,7 @@ def test_numeric_xpm_matches_parseval(fig5a_numeric):
     _, _, _, (link, spectrum) = fig5a_numeric
     fibre = link.spans  # a uniform link holds one (unstacked) span
     f, p, b = spectrum.frequency, spectrum.power, 40.004e9
-    x = link.nli.xpm_matrix(fibre, f, spectrum.symbol_rate, p)
+    x = link.nli.xpm_matrix(fibre, spectrum, p)
     z = np.arange(0, 100e3 + 0.25, 0.5)
     rho = np.asarray(on.isrs_profile(fibre, f, p, jnp.asarray(z)))
     fo = np.asarray(f - fibre.ref_frequency)
@@ -96,3 +96,28 @@ def test_link_function_exact_for_exponential():
     f = on.link_function(jnp.exp(-a * z), z, phi)
     exact = (1 - jnp.exp(-(a - 1j * phi) * 50e3)) / (a - 1j * phi)
     np.testing.assert_allclose(f, exact, rtol=1e-12)
+
+
+def test_raised_cosine_option():
+    """Raised-cosine spectra: tiny roll-off reproduces the rectangular result; for far channels the
+    XPM scales with the interferer's kappa = 1 - beta/4; SPM changes by a bounded amount."""
+    import equinox as eqx
+    import optnet as on
+
+    fibre = on.Fibre.from_datasheet(80.0)
+    s = on.Spectrum.uniform(6, 400e9, symbol_rate=64e9, power_dbm=2.0, roll_off=0.0)
+    rect = on.NumericalGN()
+    rc = on.NumericalGN(raised_cosine=True, n_nu=96)
+    p = s.power
+    x_rect = rect.xpm_matrix(fibre, s, p)
+    s_small = eqx.tree_at(lambda s: s.roll_off, s, jnp.full(6, 1e-3))
+    np.testing.assert_allclose(rc.xpm_matrix(fibre, s_small, p), x_rect, rtol=2e-3)
+    s_rc = eqx.tree_at(lambda s: s.roll_off, s, jnp.full(6, 0.2))
+    x_rc = rc.xpm_matrix(fibre, s_rc, p)
+    ratio = np.asarray(x_rc[0, 3:] / x_rect[0, 3:])  # far interferers of channel 0
+    np.testing.assert_allclose(ratio, 1 - 0.2 / 4, rtol=0.01)
+    spm_rect = rect.span(fibre, s, p).spm
+    spm_small = rc.span(fibre, s_small, p).spm
+    np.testing.assert_allclose(spm_small, spm_rect, rtol=0.02)
+    spm_rc = rc.span(fibre, s_rc, p).spm
+    assert np.all((spm_rc < spm_rect) & (spm_rc > 0.7 * spm_rect))

@@ -23,7 +23,8 @@ def test_modulation_asymptotic_prefactor_split_invariance():
     assert abs(float(a) / ((5 / 6) * far * bracket_ratio) - 1) < 1e-12
     assert abs(bracket_ratio - 1) < 1e-2  # -> 1 as B/df -> 0
     # the numerical integral of the (nearly) lossless span approaches the Parseval far limit
-    x = on.NumericalGN(n_z=64, n_nu=256).xpm_matrix(fibre, f, bw, jnp.asarray([0.0, 1.0]))[0, 1]
+    spec = on.Spectrum(f, bw, jnp.asarray([0.0, 1.0]))
+    x = on.NumericalGN(n_z=64, n_nu=256).xpm_matrix(fibre, spec, spec.power)[0, 1]
     assert abs(float(x) / far - 1) < 0.02
 
 

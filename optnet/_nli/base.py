@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._fibre import Fibre
+from .._spectrum import Spectrum
 
 
 class SpanNLI(eqx.Module):
@@ -40,15 +41,9 @@ class AbstractNLIModel(eqx.Module):
     modulation_correction: eqx.AbstractVar[bool]
 
     @abc.abstractmethod
-    def span(
-        self,
-        fibre: Fibre,
-        frequency: Float[Array, " channels"],
-        symbol_rate: Float[Array, " channels"],
-        power: Float[Array, " channels"],
-        excess_kurtosis: Float[Array, " channels"],
-    ) -> SpanNLI:
-        """NLI coefficients of one span (unstacked `fibre`) for launch `power` (W)."""
+    def span(self, fibre: Fibre, spectrum: Spectrum, power: Float[Array, " channels"]) -> SpanNLI:
+        """NLI coefficients of one span (unstacked `fibre`) for the channels of `spectrum`
+        launched with `power` (W, this span's launch power)."""
 
 
 def coherence_factor(spans: Fibre, frequency, symbol_rate) -> Float[Array, " channels"]:

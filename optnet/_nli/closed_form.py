@@ -6,6 +6,7 @@ import jax.numpy as jnp
 from .._fibre import Fibre
 from .._isrs import isrs_rate
 from .._raman_gain import TriangularRamanGain
+from .._spectrum import Spectrum
 from .base import AbstractNLIModel, SpanNLI, asymptotic_kurtosis_term
 
 
@@ -31,7 +32,8 @@ class ClosedFormGN(AbstractNLIModel):
     modulation_correction: bool = True
     tilt_about_reference: bool = eqx.field(static=True, default=False)
 
-    def span(self, fibre: Fibre, frequency, symbol_rate, power, excess_kurtosis) -> SpanNLI:
+    def span(self, fibre: Fibre, spectrum: Spectrum, power) -> SpanNLI:
+        frequency, symbol_rate, excess_kurtosis = spectrum.frequency, spectrum.symbol_rate, spectrum.excess_kurtosis
         n = frequency.shape[0]
         eye = jnp.eye(n, dtype=bool)
         fo = frequency - fibre.ref_frequency

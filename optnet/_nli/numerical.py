@@ -7,6 +7,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._fibre import Fibre
+from .._spectrum import Spectrum
 from .._isrs import effective_length, isrs_profile, isrs_rate
 from .base import AbstractNLIModel, SpanNLI, asymptotic_kurtosis_term
 
@@ -39,28 +40,43 @@ def link_function(rho: Float[Array, " z"], z: Float[Array, " z"], phi: Float[Arr
     return jnp.sum(jnp.exp(1j * phi[..., None] * z[:-1]) * (r0 * e1 + slope * e2), axis=-1)
 
 
+def raised_cosine(nu, symbol_rate, roll_off):
+    """Raised-cosine PSD shape s(nu) (1 in the flat part, integral = symbol_rate), nu in Hz from the centre."""
+    x = jnp.abs(nu)
+    lo = (1 - roll_off) * symbol_rate / 2
+    hi = (1 + roll_off) * symbol_rate / 2
+    width = jnp.where(roll_off > 0, roll_off * symbol_rate, 1.0)
+    edge = 0.5 * (1 + jnp.cos(jnp.pi * (x - lo) / width))
+    return jnp.where(x <= lo, 1.0, jnp.where(x <= hi, edge, 0.0))
+
+
 class NumericalGN(AbstractNLIModel):
     """ISRS GN model by numerical integration over the power profile rho(z) of each channel.
 
-    - XPM: X_ik = (32/27) gamma^2/B_k int_{-B_i/2}^{B_i/2} |F_k(c_ik nu)|^2 dnu with
-      c_ik = 4 pi^2 (f_k - f_i)(beta2 + pi beta3 (f_i + f_k)), on a tan-mapped Gauss-Legendre grid.
-    - SPM: eta = (16/27) gamma^2/B^2 times the integral of |F_i(4 pi^2 beta_i nu1 nu2)|^2 over the
-      hexagon |nu1|, |nu2|, |nu1 + nu2| <= B/2, reduced exactly to one integral over u = nu1 nu2.
+    - XPM: X_ik = (32/27) gamma^2 kappa_k/B_k int s_i(nu) |F_k(c_ik nu)|^2 dnu with
+      c_ik = 4 pi^2 (f_k - f_i)(beta2 + pi beta3 (f_i + f_k)), s_i the COI's normalised PSD
+      (1 across B_i for rectangular spectra) and kappa_k = int s_k^2/B_k, on a tan-mapped
+      Gauss-Legendre grid.
+    - SPM: (16/27) gamma^2/B^2 times the integral of s(nu1) s(nu2) s(nu1+nu2) |F_i(4 pi^2 beta_i nu1 nu2)|^2;
+      for rectangular spectra (the hexagon |nu1|, |nu2|, |nu1 + nu2| <= B/2) reduced exactly to one
+      integral over u = nu1 nu2.
     - F is the link function of the profile (see `link_function`); the profile is the ISRS profile
       (`isrs_profile`) or, with `linearised_profile`, its first-order form used by the closed form.
 
-    No SPM-domain heuristic and no L -> infinity: this is the reference the closed form approximates.
+    PSDs are evaluated at the channel centre and multiplied by B (the closed-form convention). No
+    SPM-domain heuristic and no L -> infinity: this is the reference the closed form approximates.
 
     **Fields:**
 
     - `coherent`, `modulation_correction`: as for `ClosedFormGN`.
     - `n_z`: profile segments per span; `n_nu`: quadrature nodes per frequency integral.
     - `linearised_profile`: use rho = e^{-a z}(1 + r_i L_eff(z)) instead of the exact ISRS profile.
+    - `raised_cosine`: use raised-cosine spectra with the spectrum's `roll_off` (default: rectangular).
 
     ??? cite "References"
         Semrau, Killey, Bayvel, JLT 36(14), 2018, Eqs. (6)-(8) (ISRS GN model);
         Semrau et al., JLT 37(9), 2019, Eqs. (7)-(9) (SPM/XPM split);
-        Poggiolini, JLT 30(24), 2012, Eq. (1) (GN reference formula).
+        Poggiolini, JLT 30(24), 2012, Eq. (1) (GN reference formula, arbitrary PSDs).
     """
 
     coherent: bool = True
@@ -68,6 +84,7 @@ class NumericalGN(AbstractNLIModel):
     n_z: int = eqx.field(static=True, default=64)
     n_nu: int = eqx.field(static=True, default=48)
     linearised_profile: bool = eqx.field(static=True, default=False)
+    raised_cosine: bool = eqx.field(static=True, default=False)
 
     def profile(self, fibre: Fibre, frequency, power, z) -> Float[Array, "channels z"]:
         """Normalised power profile rho_i(z) on the grid `z` (m)."""
@@ -81,37 +98,42 @@ class NumericalGN(AbstractNLIModel):
         z = jnp.linspace(0.0, 1.0, self.n_z + 1) * fibre.length
         return z, self.profile(fibre, frequency, power, z)
 
-    def xpm_matrix(self, fibre: Fibre, frequency, symbol_rate, power) -> Float[Array, "channels channels"]:
-        """X_ik (1/W^2): XPM on channel i from unit power in channel k; diagonal 0."""
-        z, rho = self._grid(fibre, frequency, power)
-        return self._xpm(fibre, frequency, symbol_rate, z, rho)
+    def _roll_off(self, spectrum):
+        return spectrum.roll_off if self.raised_cosine else jnp.zeros_like(spectrum.roll_off)
 
-    def _xpm(self, fibre, frequency, b, z, rho):
+    def xpm_matrix(self, fibre: Fibre, spectrum: Spectrum, power) -> Float[Array, "channels channels"]:
+        """X_ik (1/W^2): XPM on channel i from unit power in channel k; diagonal 0."""
+        z, rho = self._grid(fibre, spectrum.frequency, power)
+        return self._xpm(fibre, spectrum.frequency, spectrum.symbol_rate, self._roll_off(spectrum), z, rho)
+
+    def _xpm(self, fibre, frequency, b, beta, z, rho):
         n = frequency.shape[0]
         fo = frequency - fibre.ref_frequency
         a = fibre.alpha(frequency)
         x01, w01 = (jnp.asarray(v, a.dtype) for v in _gauss_legendre(self.n_nu))
+        kappa = 1.0 - beta / 4  # int s_k^2 dnu / B_k for a raised cosine
 
-        # nu = (a_k/|c|) tan(theta), theta in [0, atan(|c| B_i/(2 a_k))] flattens the Lorentzian.
+        # nu = (a_k/|c|) tan(theta), theta in [0, atan(|c| W_i/(2 a_k))] flattens the Lorentzian.
         def row(i):
             c = 4 * jnp.pi**2 * (fo - fo[i]) * (fibre.beta2 + jnp.pi * fibre.beta3 * (fo + fo[i]))
             c = jnp.where(jnp.arange(n) == i, 1.0, jnp.abs(c))
-            tmax = jnp.arctan(c * b[i] / (2 * a))  # (k,)
+            tmax = jnp.arctan(c * (1 + beta[i]) * b[i] / (2 * a))  # (k,)
             theta = tmax[:, None] * x01[None, :]  # (k, nu)
             phi = a[:, None] * jnp.tan(theta)
+            weight = raised_cosine(phi / c[:, None], b[i], beta[i])
             f2 = jnp.abs(jax.vmap(link_function, in_axes=(0, None, 0))(rho, z, phi)) ** 2
-            integral = 2 * jnp.sum(w01 * tmax[:, None] * (a / c)[:, None] / jnp.cos(theta) ** 2 * f2, axis=1)
-            return jnp.where(jnp.arange(n) == i, 0.0, (32 / 27) * fibre.gamma**2 / b * integral)
+            integral = 2 * jnp.sum(w01 * tmax[:, None] * (a / c)[:, None] / jnp.cos(theta) ** 2 * weight * f2, axis=1)
+            return jnp.where(jnp.arange(n) == i, 0.0, (32 / 27) * fibre.gamma**2 * kappa / b * integral)
 
         return jax.lax.map(row, jnp.arange(n))
 
-    def _spm(self, fibre, frequency, b, z, rho):
+    def _spm(self, fibre, frequency, b, beta, z, rho):
         a = fibre.alpha(frequency)
         x01, w01 = (jnp.asarray(v, a.dtype) for v in _gauss_legendre(self.n_nu))
 
         # hexagon = int_0^{B^2/4} h(u) w(u) du, w = 2 ln(B^2/4u) + 2 ln(r+/r-) [u < B^2/16],
         # r+- = B/4 +- sqrt(B^2/16 - u): exact for an integrand that depends on nu1 nu2 only.
-        def one(rho_i, beta_i, bi, ai):
+        def rectangular(rho_i, beta_i, bi, ai, _):
             u0 = bi**2 / 16
             kphi = 4 * jnp.pi**2 * jnp.abs(beta_i)
             su = ai / kphi  # width of the Lorentzian in u
@@ -126,18 +148,31 @@ class NumericalGN(AbstractNLIModel):
             h = jnp.abs(link_function(rho_i, z, kphi * u)) ** 2
             return (16 / 27) * fibre.gamma**2 / bi**2 * jnp.sum(h * w * du)
 
-        return jax.vmap(one)(rho, fibre.beta2_at(frequency), b, a)
+        # raised cosine: 2-D Gauss-Legendre over the quadrants (+,+) and (+,-) (the others by
+        # symmetry), nu = (W/2) x^2 to resolve the ridges along the axes.
+        def raised(rho_i, beta_i, bi, ai, ro):
+            half = (1 + ro) * bi / 2
+            nu = half * x01**2
+            dnu = half * 2 * x01 * w01
+            n1, n2 = nu[:, None], nu[None, :]
+            wgt = dnu[:, None] * dnu[None, :]
+            kphi = 4 * jnp.pi**2 * jnp.abs(beta_i)
+            h = jnp.abs(link_function(rho_i, z, (kphi * n1 * n2).ravel())).reshape(n1.shape[0], -1) ** 2
+            s1 = raised_cosine(n1, bi, ro) * raised_cosine(n2, bi, ro)
+            both = s1 * (raised_cosine(n1 + n2, bi, ro) + raised_cosine(n1 - n2, bi, ro))
+            return (16 / 27) * fibre.gamma**2 / bi**2 * 2 * jnp.sum(wgt * h * both)
 
-    def span(self, fibre: Fibre, frequency, symbol_rate, power, excess_kurtosis) -> SpanNLI:
+        fn = raised if self.raised_cosine else rectangular
+        return jax.vmap(fn)(rho, fibre.beta2_at(frequency), b, a, beta)
+
+    def span(self, fibre: Fibre, spectrum: Spectrum, power) -> SpanNLI:
+        frequency, b = spectrum.frequency, spectrum.symbol_rate
+        beta = self._roll_off(spectrum)
         z, rho = self._grid(fibre, frequency, power)
-        x = self._xpm(fibre, frequency, symbol_rate, z, rho)
-        spm = self._spm(fibre, frequency, symbol_rate, z, rho)
+        x = self._xpm(fibre, frequency, b, beta, z, rho)
+        spm = self._spm(fibre, frequency, b, beta, z, rho)
         leff = jax.vmap(lambda r: jnp.real(link_function(r, z, jnp.zeros(()))))(rho)
         p2 = power**2
-        asym = asymptotic_kurtosis_term(fibre, frequency - fibre.ref_frequency, symbol_rate, leff**2)
-        return SpanNLI(
-            spm=spm,
-            xpm=x @ p2,
-            xpm_kurtosis=x @ (excess_kurtosis * p2),
-            asymptotic_kurtosis=asym @ (excess_kurtosis * p2),
-        )
+        phi = spectrum.excess_kurtosis
+        asym = asymptotic_kurtosis_term(fibre, frequency - fibre.ref_frequency, b, leff**2)
+        return SpanNLI(spm=spm, xpm=x @ p2, xpm_kurtosis=x @ (phi * p2), asymptotic_kurtosis=asym @ (phi * p2))
