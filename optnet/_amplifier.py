@@ -29,7 +29,8 @@ class Edfa(eqx.Module):
     - `noise_figure`: linear (>= 1); a scalar or values at `frequency` (NF spectrum).
     - `gain`: linear power gain; None restores every channel's launch power (gain = span loss
       including ISRS); a scalar or values at `frequency` (gain spectrum).
-    - `frequency`: Hz, table for NF/gain spectra, or None for flat values.
+    - `frequency`: Hz, table for NF/gain spectra, or None for flat values. Tables are interpolated
+      linearly in linear units.
     """
 
     noise_figure: Float[Array, "*table"]

@@ -12,7 +12,7 @@ from ._units import db_per_km_to_per_m, dispersion_to_beta, wavelength_to_freque
 
 def interp_spectrum(values: Array, table_frequency: Array | None, frequency: Array) -> Array:
     """`values` at `frequency`: broadcast if scalar, else linear interpolation in a frequency table."""
-    if table_frequency is None:
+    if table_frequency is None or jnp.ndim(values) == 0:
         return jnp.broadcast_to(values, frequency.shape)
     return jnp.interp(frequency, table_frequency, values)
 
