@@ -4,7 +4,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import as_float_array, check_eager, check_traced
+from ._checks import as_float_array, check_eager, check_traced, concrete
 from ._fibre import interp_spectrum
 from ._units import PLANCK, db_to_linear
 
@@ -42,8 +42,6 @@ class Edfa(eqx.Module):
         self.gain = None if gain is None else as_float_array(gain)
         self.frequency = None if frequency is None else as_float_array(frequency)
         check_eager(self.noise_figure, "noise_figure")
-        from ._checks import concrete
-
         nf = concrete(self.noise_figure)
         if nf is not None and nf.size and (nf < 1).any():
             raise ValueError(f"EDFA noise figure must be >= 0 dB (linear >= 1); got {nf.min():.4g} (linear).")
