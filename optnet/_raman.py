@@ -230,13 +230,15 @@ class RamanSpan(eqx.Module):
             m = m.at[:n, :n].set(0.0)
         return sign, alpha, m
 
-    def _integrate(self, y0, system, saveat, adjoint):
+    def _integrate(self, y0, system, saveat, adjoint, backwards: bool = False):
         def rhs(z, y, args):
             sign, alpha, m = args
-            return sign * (-alpha + m @ jnp.exp(y))
+            # cap at e^10 W: a wild Newton iterate gives a large finite residual, not inf
+            return sign * (-alpha + m @ jnp.exp(jnp.minimum(y, 10.0)))
 
+        t0, t1 = (self.fibre.length, 0.0) if backwards else (0.0, self.fibre.length)
         return diffrax.diffeqsolve(
-            diffrax.ODETerm(rhs), self.ode_solver, 0.0, self.fibre.length, None, y0, args=system,
+            diffrax.ODETerm(rhs), self.ode_solver, t0, t1, None, y0, args=system,
             saveat=saveat, stepsize_controller=self.stepsize_controller, adjoint=adjoint,
             max_steps=self.max_steps, throw=False,
         )
@@ -254,15 +256,23 @@ class RamanSpan(eqx.Module):
         result = RESULTS.successful
         if self.backward.n > 0:
             target = jnp.log(bwd_p)
+            dynamic, static = eqx.partition(span, eqx.is_array)
 
-            def residual(x, args):
-                head_, target_, system_ = args
-                sol = span._integrate(jnp.concatenate([head_, x]), system_, diffrax.SaveAt(t1=True), self.bvp_adjoint)
+            def residual(x, args):  # closes over static data only: every array travels in `args`
+                head_, target_, system_, dynamic_ = args
+                s = eqx.combine(dynamic_, static)
+                sol = s._integrate(jnp.concatenate([head_, x]), system_, diffrax.SaveAt(t1=True), s.bvp_adjoint)
                 return sol.ys[-1, n + mf :] - target_
 
-            # first guess: passive attenuation of the pumps
-            x0 = target - self.backward.attenuation * fibre.length
-            x, result = self.bvp_solver.solve(residual, x0, (head, target, system))
+            # first guess: one sweep from z = L to 0 (the stable direction for backward pumps) with
+            # signals and forward pumps at z = L estimated by their passive loss
+            alpha = system[1]
+            guess_l = jnp.concatenate([head - alpha[: n + mf] * fibre.length, target])
+            sweep = span._integrate(jax.lax.stop_gradient(guess_l), jax.lax.stop_gradient(system),
+                                    diffrax.SaveAt(t1=True), diffrax.RecursiveCheckpointAdjoint(), backwards=True)
+            x0 = jnp.where(jnp.isfinite(sweep.ys[-1, n + mf :]), sweep.ys[-1, n + mf :],
+                           target - self.backward.attenuation * fibre.length)
+            x, result = self.bvp_solver.solve(residual, x0, (head, target, system, dynamic))
             y0 = jnp.concatenate([head, x])
         else:
             y0 = head
@@ -272,6 +282,5 @@ class RamanSpan(eqx.Module):
         result = RESULTS.where(ode_ok, result, RESULTS.ode_failed)
         p = jnp.exp(sol.ys.T)
         if throw:
-            p = eqx.error_if(p, result == RESULTS.ode_failed, RESULTS.ode_failed.value if hasattr(RESULTS.ode_failed, "value") else "Raman ODE failed")
-            p = eqx.error_if(p, result == RESULTS.bvp_failed, "Backward-pump BVP did not converge")
+            p = result.error_if(p, result != RESULTS.successful)
         return RamanProfile(z=z, signal=p[:n], forward_pump=p[n : n + mf], backward_pump=p[n + mf :], result=result)
