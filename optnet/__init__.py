@@ -21,6 +21,17 @@ from ._nli import (
     link_function as link_function,
     raised_cosine as raised_cosine,
 )
+from ._raman import (
+    RESULTS as RESULTS,
+    AbstractBVPSolver as AbstractBVPSolver,
+    NewtonBVP as NewtonBVP,
+    Pumps as Pumps,
+    RamanProfile as RamanProfile,
+    RamanSpan as RamanSpan,
+    TNCBVP as TNCBVP,
+)
+from ._raman_link import RamanLink as RamanLink, hybrid_noise_figure as hybrid_noise_figure
+from ._raman_nli import ModeSumGN as ModeSumGN, ansatz as ansatz, fit_ansatz as fit_ansatz, modes as modes
 from ._raman_gain import (
     AbstractRamanGain as AbstractRamanGain,
     TabulatedRamanGain as TabulatedRamanGain,

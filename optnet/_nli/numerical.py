@@ -166,9 +166,13 @@ class NumericalGN(AbstractNLIModel):
         return jax.vmap(fn)(rho, fibre.beta2_at(frequency), b, a, beta)
 
     def span(self, fibre: Fibre, spectrum: Spectrum, power) -> SpanNLI:
+        z, rho = self._grid(fibre, spectrum.frequency, power)
+        return self.from_profile(fibre, spectrum, power, z, rho)
+
+    def from_profile(self, fibre: Fibre, spectrum: Spectrum, power, z: Float[Array, " z"], rho: Float[Array, "channels z"]) -> SpanNLI:
+        """NLI of one span for a given normalised profile rho (e.g. from `RamanSpan.solve`) on `z` (m)."""
         frequency, b = spectrum.frequency, spectrum.symbol_rate
         beta = self._roll_off(spectrum)
-        z, rho = self._grid(fibre, frequency, power)
         x = self._xpm(fibre, frequency, b, beta, z, rho)
         spm = self._spm(fibre, frequency, b, beta, z, rho)
         leff = jax.vmap(lambda r: jnp.real(link_function(r, z, jnp.zeros(()))))(rho)
