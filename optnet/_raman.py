@@ -1,7 +1,7 @@
 """Distributed Raman amplification: the pump/signal Raman ODE and the backward-pump boundary-value problem."""
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import diffrax
 import equinox as eqx
@@ -46,11 +46,16 @@ class Pumps(eqx.Module):
     power: Float[Array, " pumps"]
     attenuation: Float[Array, " pumps"]
 
-    def __init__(self, frequency: ArrayLike = (), power: ArrayLike = (), attenuation: ArrayLike | None = None):
+    def __init__(
+        self,
+        frequency: ArrayLike | Sequence[float] = (),
+        power: ArrayLike | Sequence[float] = (),
+        attenuation: ArrayLike | Sequence[float] | None = None,
+    ):
         self.frequency = jnp.atleast_1d(as_float_array(jnp.asarray(frequency, dtype=float)))
         n = self.frequency.shape[0]
         self.power = jnp.broadcast_to(as_float_array(jnp.asarray(power, dtype=float)), (n,))
-        a = db_per_km_to_per_m(0.25) if attenuation is None else as_float_array(attenuation)
+        a = db_per_km_to_per_m(0.25) if attenuation is None else as_float_array(jnp.asarray(attenuation, dtype=float))
         self.attenuation = jnp.broadcast_to(a, (n,))
         if self.frequency.ndim != 1:
             raise ValueError(f"Pump `frequency` must be 1-D; got shape {self.frequency.shape}.")

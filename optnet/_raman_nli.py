@@ -102,7 +102,9 @@ class ModeSumGN(AbstractNLIModel):
         length = fibre.length
         amp, rate = modes(params, length)
         m = _overlap(amp, rate, length)  # (n, 3, 3)
-        ax = jnp.abs(rate)  # growing modes are mirrored to the far end (notes Sec. 5.4)
+        # growing modes are mirrored to the far end (notes Sec. 5.4); the tiny floor keeps asinh/atan
+        # finite for an exactly flat (usually empty, A_l = 0) mode
+        ax = jnp.maximum(jnp.abs(rate), 1e-12 / length)
         phi = 1.5 * jnp.pi**2 * (fibre.beta2 + 2 * jnp.pi * fibre.beta3 * fo)
         arg = phi[:, None] * b[:, None] ** 2 / (jnp.pi * ax)  # (n, 3)
         sh = jnp.arcsinh(arg)
