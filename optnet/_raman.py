@@ -248,6 +248,7 @@ class RamanSpan(eqx.Module):
             max_steps=self.max_steps, throw=False,
         )
 
+    @eqx.filter_jit
     def solve(self, signal_frequency: Float[Array, " channels"], signal_power: Float[Array, " channels"], *, throw: bool = True) -> RamanProfile:
         """Powers along the span for signals launched with `signal_power` (W) at `signal_frequency` (Hz)."""
         fibre = self.fibre.checked()

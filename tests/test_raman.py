@@ -155,15 +155,26 @@ def test_exact_gradient_wrt_pumps_matches_finite_differences():
 
 
 def test_newton_and_tnc_bvp_agree():
+    """The two BVP solvers give the same profile and the same gradients (implicit differentiation
+    vs the IFT custom_vjp) of a profile functional with respect to pump and signal powers."""
     import optnet as on
 
-    link_n, s = _small_link(on.ModeSumGN())
-    link_t, _ = _small_link(on.ModeSumGN(), on.TNCBVP())
-    p0 = link_n.span.backward.power
-    np.testing.assert_allclose(link_t(s).gsnr, link_n(s).gsnr, rtol=1e-9)
-    g_n = jax.grad(lambda p: _throughput(link_n, s, p))(p0)
-    g_t = jax.grad(lambda p: _throughput(link_t, s, p))(p0)
-    np.testing.assert_allclose(g_t, g_n, rtol=1e-6)
+    fibre = on.Fibre.from_datasheet(80.0)
+    f = 192e12 + 400e9 * jnp.arange(8)
+    p_sig = jnp.full(8, 2e-3)
+    spans = [on.RamanSpan(fibre, on.Pumps([204e12], [0.05]), on.Pumps([205e12, 206.5e12], [0.15, 0.2]), bvp_solver=b)
+             for b in (on.NewtonBVP(), on.TNCBVP())]
+
+    def objective(span, pumps, p):
+        prof = eqx.tree_at(lambda s: s.backward.power, span, pumps).solve(f, p)
+        return jnp.sum(jnp.log(prof.net_gain) * jnp.linspace(1.0, 2.0, 8)) + jnp.sum(jnp.log(prof.backward_pump[:, 0]))
+
+    profs = [s.solve(f, p_sig) for s in spans]
+    np.testing.assert_allclose(profs[1].signal, profs[0].signal, rtol=1e-9)
+    np.testing.assert_allclose(profs[1].backward_pump, profs[0].backward_pump, rtol=1e-9)
+    grads = [jax.grad(objective, argnums=(1, 2))(s, s.backward.power, p_sig) for s in spans]
+    for g_t, g_n in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(g_t, g_n, rtol=1e-6)
 
 
 def test_surrogate_gradient_direction():
@@ -198,7 +209,7 @@ def test_raman_errors():
         jax.block_until_ready(bad.solve(f, jnp.full(4, 1e-3)).signal)
 
 
-SWEEP = [(1, 1e-3, 50.0), (3, 0.3, 100.0), (8, 0.1, 150.0), (2, 1.0, 50.0)]
+SWEEP = [(1, 1e-3, 50.0), (8, 1.0, 150.0), (3, 0.3, 100.0)]
 SWEEP_SLOW = [(m, p, L) for m in (1, 2, 4, 8) for p in (1e-3, 0.03, 0.3, 1.0) for L in (50.0, 100.0, 150.0)]
 
 
