@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/optnet demo --out demo_out
+	$(BIN)/optnet optimise-pumps --out demo_out
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -23,6 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/gsnr.py
+	$(BIN)/python benchmarks/raman.py
 
 clean:
 	rm -rf $(VENV) .site demo_out

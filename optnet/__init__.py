@@ -21,6 +21,11 @@ from ._nli import (
     link_function as link_function,
     raised_cosine as raised_cosine,
 )
+from ._pump_optimisation import (
+    PumpOptimisation as PumpOptimisation,
+    optimise_pumps as optimise_pumps,
+    total_throughput_tbps as total_throughput_tbps,
+)
 from ._raman import (
     RESULTS as RESULTS,
     AbstractBVPSolver as AbstractBVPSolver,
@@ -32,6 +37,7 @@ from ._raman import (
 )
 from ._raman_link import RamanLink as RamanLink, hybrid_noise_figure as hybrid_noise_figure
 from ._raman_nli import ModeSumGN as ModeSumGN, ansatz as ansatz, fit_ansatz as fit_ansatz, modes as modes
+from ._scenarios import xlron_pump_scenario as xlron_pump_scenario
 from ._raman_gain import (
     AbstractRamanGain as AbstractRamanGain,
     TabulatedRamanGain as TabulatedRamanGain,

@@ -1,0 +1,68 @@
+"""Pump optimisation: improves the objective, respects bounds and budget; CLI and example run."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _link():
+    import optnet as on
+
+    fibre = on.Fibre.from_datasheet(80.0)
+    span = on.RamanSpan(fibre, on.Pumps(), on.Pumps([205e12, 206.5e12], [0.05, 0.05]), n_z=41)
+    return on.RamanLink(span, 3), on.Spectrum.uniform(8, 400e9, symbol_rate=300e9, power_dbm=2.0)
+
+
+def test_optimise_pumps_improves_and_respects_constraints():
+    import optnet as on
+
+    link, s = _link()
+    res = on.optimise_pumps(link, s, steps=4, optimiser=optax.adam(0.2), min_power=0.01, max_power=0.12)
+    hist = np.asarray(res.history)
+    assert hist[-1] > hist[0]
+    assert np.all((np.asarray(res.backward_power) >= 0.01 - 1e-12) & (np.asarray(res.backward_power) <= 0.12 + 1e-12))
+    budget = on.optimise_pumps(link, s, steps=4, optimiser=optax.adam(0.2), total_power=0.1)
+    assert float(jnp.sum(budget.backward_power)) <= 0.1 + 1e-12
+    assert float(budget.history[-1]) > float(budget.history[0])
+    assert abs(float(on.total_throughput_tbps(res.link, s)) - float(res.history[-1])) < 1e-9
+
+
+def test_optimise_pumps_errors():
+    import optnet as on
+
+    link, s = _link()
+    with pytest.raises(ValueError, match="min_power"):
+        on.optimise_pumps(link, s, min_power=0.5, max_power=0.1)
+    with pytest.raises(ValueError, match="cannot hold"):
+        on.optimise_pumps(link, s, total_power=1e-4)
+    no_pumps = on.RamanLink(on.RamanSpan(on.Fibre.from_datasheet(80.0), on.Pumps(), on.Pumps()), 2)
+    with pytest.raises(ValueError, match="no pumps"):
+        on.optimise_pumps(no_pumps, s)
+
+
+def test_cli_optimise_pumps(tmp_path):
+    from typer.testing import CliRunner
+
+    from optnet._cli import app
+
+    res = CliRunner().invoke(app, ["optimise-pumps", "--out", str(tmp_path), "--steps", "2", "--channels", "12", "--spans", "2"])
+    assert res.exit_code == 0, res.output
+    out = json.loads((tmp_path / "pump_optimisation.json").read_text())
+    assert len(out["throughput_Tbps"]) == 3 and len(out["pump_power_W_after"]) == 5
+    assert abs(sum(out["pump_power_W_after"]) - 0.701) < 1e-6 or sum(out["pump_power_W_after"]) < 0.701
+    assert (tmp_path / "pump_optimisation.png").stat().st_size > 1000
+
+
+def test_pump_example_fast():
+    res = subprocess.run([sys.executable, str(ROOT / "examples" / "pump_optimisation.py"), "--fast"],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert "Tb/s" in res.stdout
