@@ -30,4 +30,4 @@ def main(steps: int = 30, n_channels: int = 90, n_spans: int = 47):
 
 
 if __name__ == "__main__":
-    main(steps=2, n_channels=16, n_spans=3) if "--fast" in sys.argv else main()
+    main(steps=2, n_channels=12, n_spans=2) if "--fast" in sys.argv else main()

@@ -25,14 +25,23 @@ def test_optimise_pumps_improves_and_respects_constraints():
     import optnet as on
 
     link, s = _link()
-    res = on.optimise_pumps(link, s, steps=4, optimiser=optax.adam(0.2), min_power=0.01, max_power=0.12)
+    res = on.optimise_pumps(link, s, steps=4, optimiser=optax.adam(0.2), min_power=0.01, max_power=0.08, total_power=0.12)
     hist = np.asarray(res.history)
     assert hist[-1] > hist[0]
-    assert np.all((np.asarray(res.backward_power) >= 0.01 - 1e-12) & (np.asarray(res.backward_power) <= 0.12 + 1e-12))
-    budget = on.optimise_pumps(link, s, steps=4, optimiser=optax.adam(0.2), total_power=0.1)
-    assert float(jnp.sum(budget.backward_power)) <= 0.1 + 1e-12
-    assert float(budget.history[-1]) > float(budget.history[0])
+    p = np.asarray(res.backward_power)
+    assert np.all((p >= 0.01 - 1e-12) & (p <= 0.08 + 1e-12))
+    assert p.sum() <= 0.12 + 1e-12
     assert abs(float(on.total_throughput_tbps(res.link, s)) - float(res.history[-1])) < 1e-9
+
+
+@pytest.mark.slow
+def test_optimise_pumps_without_budget():
+    import optnet as on
+
+    link, s = _link()
+    res = on.optimise_pumps(link, s, steps=3, optimiser=optax.adam(0.2), min_power=0.01, max_power=0.12)
+    assert float(res.history[-1]) > float(res.history[0])
+    assert np.all(np.asarray(res.backward_power) <= 0.12 + 1e-12)
 
 
 def test_optimise_pumps_errors():

@@ -169,11 +169,9 @@ def test_newton_and_tnc_bvp_agree():
         prof = eqx.tree_at(lambda s: s.backward.power, span, pumps).solve(f, p)
         return jnp.sum(jnp.log(prof.net_gain) * jnp.linspace(1.0, 2.0, 8)) + jnp.sum(jnp.log(prof.backward_pump[:, 0]))
 
-    profs = [s.solve(f, p_sig) for s in spans]
-    np.testing.assert_allclose(profs[1].signal, profs[0].signal, rtol=1e-9)
-    np.testing.assert_allclose(profs[1].backward_pump, profs[0].backward_pump, rtol=1e-9)
-    grads = [jax.grad(objective, argnums=(1, 2))(s, s.backward.power, p_sig) for s in spans]
-    for g_t, g_n in zip(grads[1], grads[0]):
+    out = [jax.value_and_grad(objective, argnums=(1, 2))(s, s.backward.power, p_sig) for s in spans]
+    np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-10)  # same profile functional
+    for g_t, g_n in zip(out[1][1], out[0][1]):
         np.testing.assert_allclose(g_t, g_n, rtol=1e-6)
 
 
@@ -204,9 +202,8 @@ def test_raman_errors():
     assert prof.result != on.RESULTS.successful
     with pytest.raises(TypeError, match="ModeSumGN"):
         on.RamanLink(on.RamanSpan(fibre, on.Pumps(), on.Pumps()), nli=on.ClosedFormGN())
-    with pytest.raises(Exception, match="pump power"):
-        bad = eqx.tree_at(lambda s: s.backward.power, on.RamanSpan(fibre, on.Pumps(), on.Pumps([205e12], [0.2])), jnp.asarray([jnp.nan]))
-        jax.block_until_ready(bad.solve(f, jnp.full(4, 1e-3)).signal)
+    with pytest.raises(ValueError, match="NaN"):
+        on.Pumps([205e12], [float("nan")])
 
 
 SWEEP = [(1, 1e-3, 50.0), (8, 1.0, 150.0), (3, 0.3, 100.0)]
