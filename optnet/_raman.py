@@ -16,7 +16,7 @@ from jaxtyping import Array, ArrayLike, Float
 from ._checks import as_float_array, check_eager, check_traced
 from ._fibre import Fibre
 from ._raman_gain import raman_coupling
-from ._units import db_per_km_to_per_m
+from ._units import BOLTZMANN, PLANCK, db_per_km_to_per_m
 
 
 class RESULTS(optx.RESULTS):  # pyright: ignore
@@ -163,6 +163,8 @@ class RamanProfile(eqx.Module):
 
     - `z`: m, sample positions from 0 to L.
     - `signal`, `forward_pump`, `backward_pump`: W, shape `(waves, z)`.
+    - `ase`: forward spontaneous Raman ASE in each channel's noise bandwidth, W (zeros unless
+      `RamanSpan.spontaneous`).
     - `result`: `RESULTS` of the solve.
     """
 
@@ -170,6 +172,7 @@ class RamanProfile(eqx.Module):
     signal: Float[Array, "channels z"]
     forward_pump: Float[Array, "fpumps z"]
     backward_pump: Float[Array, "bpumps z"]
+    ase: Float[Array, "channels z"]
     result: RESULTS
 
     @property
@@ -203,6 +206,10 @@ class RamanSpan(eqx.Module):
     - `bvp_solver`: `NewtonBVP()` (default) or `TNCBVP()`; its residual uses `bvp_adjoint`
       (`DirectAdjoint`: forward and reverse mode).
     - `n_z`: samples of the returned profile.
+    - `spontaneous`: also integrate the forward spontaneous Raman ASE of each channel,
+      dN_i/dz = (-alpha_i + sum_k M_ik P_k) N_i + sum_{f_k > f_i} g(f_k - f_i) P_k 2 h f_i B_i (1 + eta),
+      eta = 1/(exp(h (f_k - f_i)/(k T)) - 1) the phonon occupancy at `temperature` (K)
+      (Bromage 2004, Eq. (3)); needs `noise_bandwidth` in `solve`.
 
     ??? cite "References"
         J. Bromage, "Raman amplification for fiber communications systems", JLT 22(1), 2004, Eq. (1);
@@ -222,6 +229,8 @@ class RamanSpan(eqx.Module):
     bvp_adjoint: diffrax.AbstractAdjoint = diffrax.DirectAdjoint()
     max_steps: int = eqx.field(static=True, default=4096)
     n_z: int = eqx.field(static=True, default=101)
+    spontaneous: bool = eqx.field(static=True, default=False)
+    temperature: float = 300.0
 
     def _system(self, signal_frequency):
         f = jnp.concatenate([signal_frequency, self.forward.frequency, self.backward.frequency])
@@ -235,11 +244,21 @@ class RamanSpan(eqx.Module):
             m = m.at[:n, :n].set(0.0)
         return sign, alpha, m
 
-    def _integrate(self, y0, system, saveat, adjoint, backwards: bool = False):
+    def _integrate(self, y0, system, saveat, adjoint, backwards: bool = False, source=None):
         def rhs(z, y, args):
-            sign, alpha, m = args
-            # cap at e^10 W: a wild Newton iterate gives a large finite residual, not inf
-            return sign * (-alpha + m @ jnp.exp(jnp.minimum(y, 10.0)))
+            sign, alpha, m = args[:3]
+            if source is None:
+                # cap at e^10 W: a wild Newton iterate gives a large finite residual, not inf
+                return sign * (-alpha + m @ jnp.exp(jnp.minimum(y, 10.0)))
+            k = sign.shape[0]
+            p = jnp.exp(jnp.minimum(y[:k], 10.0))
+            n = y[k:].shape[0]
+            dlog = sign * (-alpha + m @ p)
+            dase = dlog[:n] * y[k:] + args[3] @ p
+            return jnp.concatenate([dlog, dase])
+
+        if source is not None:
+            system = (*system, source)
 
         t0, t1 = (self.fibre.length, 0.0) if backwards else (0.0, self.fibre.length)
         return diffrax.diffeqsolve(
@@ -249,8 +268,20 @@ class RamanSpan(eqx.Module):
         )
 
     @eqx.filter_jit
-    def solve(self, signal_frequency: Float[Array, " channels"], signal_power: Float[Array, " channels"], *, throw: bool = True) -> RamanProfile:
-        """Powers along the span for signals launched with `signal_power` (W) at `signal_frequency` (Hz)."""
+    def solve(
+        self,
+        signal_frequency: Float[Array, " channels"],
+        signal_power: Float[Array, " channels"],
+        *,
+        noise_bandwidth: Float[Array, " channels"] | None = None,
+        throw: bool = True,
+    ) -> RamanProfile:
+        """Powers along the span for signals launched with `signal_power` (W) at `signal_frequency` (Hz).
+
+        `noise_bandwidth` (Hz per channel) is needed with `spontaneous=True`.
+        """
+        if self.spontaneous and noise_bandwidth is None:
+            raise ValueError("`spontaneous=True` needs `noise_bandwidth` (Hz per channel) in `solve`.")
         fibre = self.fibre.checked()
         span = eqx.tree_at(lambda s: s.fibre, self, fibre)
         signal_power = check_traced(signal_power, "signal power", positive=True)
@@ -283,10 +314,23 @@ class RamanSpan(eqx.Module):
         else:
             y0 = head
         z = jnp.linspace(0.0, 1.0, self.n_z) * fibre.length
-        sol = span._integrate(y0, system, diffrax.SaveAt(ts=z), self.adjoint)
+        source = None
+        if self.spontaneous:
+            freqs = jnp.concatenate([signal_frequency, self.forward.frequency, self.backward.frequency])
+            shift = freqs[None, :] - signal_frequency[:, None]
+            up = shift > 0
+            occupancy = 1 / jnp.expm1(PLANCK * jnp.where(up, shift, 1.0) / (BOLTZMANN * self.temperature))
+            gain = jnp.where(up, system[2][:n], 0.0)
+            # the ASE state is N_i/(2 h f_i B_i): O(1..1e6), so the controller's atol suits it
+            source = gain * (1 + occupancy)
+            ase_unit = 2 * PLANCK * signal_frequency * noise_bandwidth
+            y0 = jnp.concatenate([y0, jnp.zeros(n, y0.dtype)])
+        sol = span._integrate(y0, system, diffrax.SaveAt(ts=z), self.adjoint, source=source)
         ode_ok = sol.result == diffrax.RESULTS.successful
         result = RESULTS.where(ode_ok, result, RESULTS.ode_failed)
-        p = jnp.exp(sol.ys.T)
+        k = n + mf + self.backward.n
+        ase = sol.ys[:, k:].T * ase_unit[:, None] if self.spontaneous else jnp.zeros((n, self.n_z), sol.ys.dtype)
+        p = jnp.exp(sol.ys[:, :k].T)
         if throw:
             p = result.error_if(p, result != RESULTS.successful)
-        return RamanProfile(z=z, signal=p[:n], forward_pump=p[n : n + mf], backward_pump=p[n + mf :], result=result)
+        return RamanProfile(z=z, signal=p[:n], forward_pump=p[n : n + mf], backward_pump=p[n + mf :], ase=ase, result=result)

@@ -45,7 +45,9 @@ class RamanLink(eqx.Module):
     - `n_spans`: static.
 
     The ASE of span + DRA + EDFA is (NF G_block' - 1) h f B with NF from `hybrid_noise_figure` and the
-    passive span loss e^{-alpha L}: P_ASE = (NF e^{alpha L} - 1) h f B.
+    passive span loss e^{-alpha L}: P_ASE = (NF e^{alpha L} - 1) h f B. With
+    `RamanSpan(spontaneous=True)` the DRA part is instead the spontaneous Raman ASE integrated in the
+    ODE (physical, temperature dependent), amplified by the EDFA together with the signal.
     """
 
     span: RamanSpan
@@ -72,7 +74,8 @@ class RamanLink(eqx.Module):
 
     def profile(self, spectrum: Spectrum) -> RamanProfile:
         """The ODE power profile of one span."""
-        return self.span.solve(spectrum.frequency, spectrum.power)
+        bw = spectrum.symbol_rate if self.span.spontaneous else None
+        return self.span.solve(spectrum.frequency, spectrum.power, noise_bandwidth=bw)
 
     def fit_init(self, spectrum: Spectrum, profile: RamanProfile):
         """First guess (1/m) for the ansatz fit from the linearised Raman ODE (closed_form.md Sec. 5.2)."""
@@ -107,8 +110,15 @@ class RamanLink(eqx.Module):
         f_pump = jnp.sum(pf * pp) / jnp.maximum(jnp.sum(pp), 1e-30) if pf.shape[0] else jnp.max(f) + 13e12
         shift = jnp.maximum(f_pump - f, 1e9)
         n_sp = 1 / (-jnp.expm1(-PLANCK * shift / (BOLTZMANN * self.temperature)))
-        nf = hybrid_noise_figure(on_off, n_sp, self.amplifier.nf_at(f))
-        nsr_ase = _safe_ratio(ase_power(nf, 1 / passive, f, b), p)
+        if sp.spontaneous:
+            # ODE spontaneous emission at z = L, amplified with the signal by the EDFA (gain 1/rho(L)),
+            # plus the EDFA's own ASE
+            g_edfa = 1 / rho[:, -1]
+            pase = prof.ase[:, -1] * g_edfa + ase_power(self.amplifier.nf_at(f), g_edfa, f, b)
+        else:
+            nf = hybrid_noise_figure(on_off, n_sp, self.amplifier.nf_at(f))
+            pase = ase_power(nf, 1 / passive, f, b)
+        nsr_ase = _safe_ratio(pase, p)
         if isinstance(self.nli, ModeSumGN):
             params, _, _ = fit_ansatz(prof.z, rho, fibre.length, self.fit_init(spectrum, prof))
             nli = self.nli.from_params(fibre, spectrum, p, params)

@@ -235,3 +235,28 @@ def test_robustness_sweep(m, p, length):
 @pytest.mark.parametrize("m,p,length", SWEEP_SLOW)
 def test_robustness_sweep_full(m, p, length):
     _sweep_case(m, p, length)
+
+
+def test_spontaneous_raman_ase_constant_gain_limit():
+    """Undepleted lossless forward pump (constant local gain g): the ODE ASE equals
+    2 h f B (1 + eta) g (e^{(g - alpha) L} - 1)/(g - alpha) (to the 3e-6 pump depletion)."""
+    import optnet as on
+
+    fibre = on.Fibre.from_datasheet(50.0)
+    fp, p0 = 206e12, 0.5
+    f = jnp.asarray([193e12, 195e12])
+    bw = jnp.full(2, 50e9)
+
+    def ase(temperature):
+        span = on.RamanSpan(fibre, on.Pumps([fp], [p0], 1e-15), on.Pumps(), spontaneous=True, temperature=temperature)
+        return span.solve(f, jnp.full(2, 1e-9), noise_bandwidth=bw).ase[:, -1]
+
+    a, length = float(fibre.attenuation), 50e3
+    df = fp - np.asarray(f)
+    g = 2.8e-17 * df * p0
+    eta = 1 / np.expm1(on.PLANCK * df / (on.BOLTZMANN * 300.0))
+    exact = 2 * on.PLANCK * np.asarray(f) * 50e9 * (1 + eta) * g * np.expm1((g - a) * length) / (g - a)
+    np.testing.assert_allclose(ase(300.0), exact, rtol=2e-5)
+    assert np.all(np.asarray(ase(350.0)) > np.asarray(ase(300.0)))  # more phonons, more noise
+    with pytest.raises(ValueError, match="noise_bandwidth"):
+        on.RamanSpan(fibre, on.Pumps([fp], [p0]), on.Pumps(), spontaneous=True).solve(f, jnp.full(2, 1e-3))
