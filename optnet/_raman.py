@@ -206,6 +206,10 @@ class RamanSpan(eqx.Module):
     - `bvp_solver`: `NewtonBVP()` (default) or `TNCBVP()`; its residual uses `bvp_adjoint`
       (`DirectAdjoint`: forward and reverse mode).
     - `n_z`: samples of the returned profile.
+    - `continuation_stages`: if > 0 and the BVP fails from the first guess, it is solved again by
+      continuation in the backward-pump powers over this many geometric stages up to the targets
+      (for very strong pumping; free at run time when the first attempt converges, but it adds
+      about 2 s to the gradient's compile time, hence off by default).
     - `spontaneous`: also integrate the forward spontaneous Raman ASE of each channel,
       dN_i/dz = (-alpha_i + sum_k M_ik P_k) N_i + sum_{f_k > f_i} g(f_k - f_i) P_k 2 h f_i B_i (1 + eta),
       eta = 1/(exp(h (f_k - f_i)/(k T)) - 1) the phonon occupancy at `temperature` (K)
@@ -231,6 +235,7 @@ class RamanSpan(eqx.Module):
     n_z: int = eqx.field(static=True, default=101)
     spontaneous: bool = eqx.field(static=True, default=False)
     temperature: float = 300.0
+    continuation_stages: int = eqx.field(static=True, default=0)
 
     def _system(self, signal_frequency):
         f = jnp.concatenate([signal_frequency, self.forward.frequency, self.backward.frequency])
@@ -266,6 +271,29 @@ class RamanSpan(eqx.Module):
             saveat=saveat, stepsize_controller=self.stepsize_controller, adjoint=adjoint,
             max_steps=self.max_steps, throw=False,
         )
+
+    def _continuation(self, residual, x, result, args):
+        """On failure, re-solve with backward-pump targets scaled by t_1 < ... < t_K = 1 (geometric
+        from 1e-3), each stage started from the previous root; the last stage is the real problem,
+        so its implicit gradient is the gradient of the solution."""
+        head, target, system, dynamic = args
+        ts = jnp.geomspace(1e-3, 1.0, self.continuation_stages).astype(target.dtype)
+        fallback_x0 = target - self.backward.attenuation * self.fibre.length
+
+        def rescue(_):
+            def stage(carry, t):
+                x_prev, t_prev = carry
+                x_start = jax.lax.stop_gradient(x_prev + jnp.log(t / t_prev))
+                x_new, res = self.bvp_solver.solve(residual, x_start, (head, target + jnp.log(t), system, dynamic))
+                return (x_new, t), res._value
+
+            (x_last, _), codes = jax.lax.scan(stage, (fallback_x0, jnp.ones((), ts.dtype)), ts)
+            ok = codes[-1] == RESULTS.successful._value
+            return x_last, RESULTS.where(ok, RESULTS.successful, RESULTS.bvp_failed)._value
+
+        failed = result != RESULTS.successful
+        x_new, code = jax.lax.cond(failed, rescue, lambda _: (x, result._value), None)
+        return x_new, RESULTS.where(code == RESULTS.successful._value, RESULTS.successful, RESULTS.bvp_failed)
 
     @eqx.filter_jit
     def solve(
@@ -309,7 +337,10 @@ class RamanSpan(eqx.Module):
                                     diffrax.SaveAt(t1=True), diffrax.RecursiveCheckpointAdjoint(), backwards=True)
             x0 = jnp.where(jnp.isfinite(sweep.ys[-1, n + mf :]), sweep.ys[-1, n + mf :],
                            target - self.backward.attenuation * fibre.length)
-            x, result = self.bvp_solver.solve(residual, x0, (head, target, system, dynamic))
+            args = (head, target, system, dynamic)
+            x, result = self.bvp_solver.solve(residual, x0, args)
+            if self.continuation_stages > 0:
+                x, result = self._continuation(residual, x, result, args)
             y0 = jnp.concatenate([head, x])
         else:
             y0 = head

@@ -206,6 +206,20 @@ def test_raman_errors():
         on.Pumps([205e12], [float("nan")])
 
 
+def test_continuation_rescues_strong_pumping():
+    """8 x 0.3 W backward pumps on 150 km: Newton fails from the first guess (clear error); with
+    continuation in pump power it converges to the targets."""
+    import optnet as on
+
+    f = 191e12 + 200e9 * jnp.arange(16)
+    pumps = on.Pumps(jnp.linspace(203e12, 211e12, 8), jnp.full(8, 0.3))
+    plain = on.RamanSpan(on.Fibre.from_datasheet(150.0), on.Pumps(), pumps)
+    assert plain.solve(f, jnp.full(16, 1e-3), throw=False).result == on.RESULTS.bvp_failed
+    rescued = on.RamanSpan(on.Fibre.from_datasheet(150.0), on.Pumps(), pumps, continuation_stages=16)
+    prof = rescued.solve(f, jnp.full(16, 1e-3))
+    np.testing.assert_allclose(prof.backward_pump[:, -1], pumps.power, rtol=1e-8)
+
+
 SWEEP = [(1, 1e-3, 50.0), (8, 1.0, 150.0), (3, 0.3, 100.0)]
 SWEEP_SLOW = [(m, p, L) for m in (1, 2, 4, 8) for p in (1e-3, 0.03, 0.3, 1.0) for L in (50.0, 100.0, 150.0)]
 
