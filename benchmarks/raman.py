@@ -30,11 +30,16 @@ def _time(fn, *args, reps=10):
     return compile_s, best
 
 
-def solve_benchmark():
-    print("== BVP + profile: 96 channels (50 GHz), 3 backward pumps, 100 km SSMF ==")
+def _case_96ch_3pumps():
+    """96 channels (50 GHz), 3 backward pumps, 100 km SSMF: the issue's benchmark case."""
     fibre = on.Fibre.from_datasheet(100.0)
     s = on.Spectrum.uniform(96, 50e9, centre=193.4e12, symbol_rate=45e9, power_dbm=0.0)
-    pumps = on.Pumps([203.5e12, 205.0e12, 206.5e12], [0.2, 0.15, 0.15])
+    return fibre, s, on.Pumps([203.5e12, 205.0e12, 206.5e12], [0.2, 0.15, 0.15])
+
+
+def solve_benchmark():
+    print("== BVP + profile: 96 channels (50 GHz), 3 backward pumps, 100 km SSMF ==")
+    fibre, s, pumps = _case_96ch_3pumps()
     for name, solver in (("Newton (optimistix, implicit)", on.NewtonBVP()), ("TNC fallback (scipy, IFT vjp)", on.TNCBVP())):
         span = on.RamanSpan(fibre, on.Pumps(), pumps, bvp_solver=solver)
         c, t = _time(lambda sp: sp.solve(s.frequency, s.power).signal, span, reps=5)
@@ -45,9 +50,7 @@ def solve_benchmark():
 
 def adjoint_options():
     print("== BVP residual adjoint (Newton needs forward mode, ImplicitAdjoint reverse mode) ==")
-    fibre = on.Fibre.from_datasheet(100.0)
-    s = on.Spectrum.uniform(96, 50e9, centre=193.4e12, symbol_rate=45e9, power_dbm=0.0)
-    pumps = on.Pumps([203.5e12, 205.0e12, 206.5e12], [0.2, 0.15, 0.15])
+    fibre, s, pumps = _case_96ch_3pumps()
     for name, adj in (("DirectAdjoint (fwd + rev)", diffrax.DirectAdjoint()), ("ForwardMode (fwd only)", diffrax.ForwardMode())):
         span = on.RamanSpan(fibre, on.Pumps(), pumps, bvp_adjoint=adj)
         f = eqx.filter_jit(lambda sp: sp.solve(s.frequency, s.power).signal)

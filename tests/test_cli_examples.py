@@ -52,3 +52,13 @@ def test_interop_imports():
     import interop
 
     assert interop.optnet.GNLink is not None
+
+
+def test_readme_example_runs():
+    """The README's Python example is executed as written."""
+    import re
+
+    code = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "Tb/s" in res.stdout
