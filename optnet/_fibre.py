@@ -3,11 +3,14 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import as_float_array, check_eager, check_traced
+from ._checks import as_float_array, check_eager, check_traced, concrete
 from ._raman_gain import AbstractRamanGain, TriangularRamanGain
 from ._units import db_per_km_to_per_m, dispersion_to_beta, wavelength_to_frequency
+
+_BETA3_SCALE = 2 * np.pi * 1e12  # beta3 (s^3/m) -> change of beta2 per THz (s^2/m)
 
 
 def interp_spectrum(values: Array, table_frequency: Array | None, frequency: Array) -> Array:
@@ -26,7 +29,9 @@ class Fibre(eqx.Module):
     - `attenuation`: power attenuation alpha in 1/m; a scalar, or values at `attenuation_frequency`.
     - `attenuation_frequency`: Hz, table of frequencies for a per-frequency `attenuation`, or None.
     - `beta2`: group-velocity dispersion in s^2/m at `ref_frequency`.
-    - `beta3`: dispersion slope in s^3/m at `ref_frequency`.
+    - `beta3_thz`: 2 pi beta3 x 1 THz in s^2/m, the change of beta2 per THz (beta3 in s^3/m at
+      `ref_frequency` is the property `beta3`). Stored this way because beta3 ~ 1e-40 s^3/m is
+      subnormal in float32 and XLA flushes it to zero; the constructor takes `beta3` in SI.
     - `ref_frequency`: Hz, where beta2 and beta3 are given.
     - `gamma`: nonlinear coefficient in 1/(W m).
     - `raman`: Raman gain efficiency model (triangular slope or tabulated spectrum).
@@ -37,7 +42,7 @@ class Fibre(eqx.Module):
     length: Float[Array, ""]
     attenuation: Float[Array, "*table"]
     beta2: Float[Array, ""]
-    beta3: Float[Array, ""]
+    beta3_thz: Float[Array, ""]
     gamma: Float[Array, ""]
     ref_frequency: Float[Array, ""]
     raman: AbstractRamanGain
@@ -57,7 +62,10 @@ class Fibre(eqx.Module):
         self.length = as_float_array(length)
         self.attenuation = as_float_array(attenuation)
         self.beta2 = as_float_array(beta2)
-        self.beta3 = as_float_array(beta3)
+        # scale in float64 when the value is concrete, so float32 keeps it (see `beta3_thz`)
+        b3 = concrete(beta3)
+        scaled = _BETA3_SCALE * (b3.astype(np.float64) if b3 is not None else beta3)
+        self.beta3_thz = as_float_array(scaled)
         self.gamma = as_float_array(gamma)
         self.ref_frequency = as_float_array(ref_frequency)
         self.raman = TriangularRamanGain() if raman is None else raman
@@ -76,7 +84,7 @@ class Fibre(eqx.Module):
         check_eager(self.gamma, "gamma", nonnegative=True)
         check_eager(self.ref_frequency, "ref_frequency", positive=True)
         check_eager(self.beta2, "beta2")
-        check_eager(self.beta3, "beta3")
+        check_eager(self.beta3_thz, "beta3")
 
     @classmethod
     def from_datasheet(
@@ -116,9 +124,20 @@ class Fibre(eqx.Module):
         """Power attenuation (1/m) at each frequency (Hz)."""
         return interp_spectrum(self.attenuation, self.attenuation_frequency, frequency)
 
+    @property
+    def beta3(self) -> Float[Array, ""]:
+        """Dispersion slope beta3 in s^3/m (subnormal, hence 0, in float32: use `gvd_offset`)."""
+        return self.beta3_thz / _BETA3_SCALE
+
+    def gvd_offset(self, offset):
+        """Local GVD (s^2/m) at frequency offset `offset` (Hz) from `ref_frequency`:
+        beta2 + 2 pi beta3 offset, evaluated without forming beta3 (float32-safe)."""
+        # the barrier stops XLA from folding 1e-12 into beta3_thz (recreating the subnormal beta3)
+        return self.beta2 + self.beta3_thz * jax.lax.optimization_barrier(offset * 1e-12)
+
     def beta2_at(self, frequency: Float[Array, " channels"]) -> Float[Array, " channels"]:
-        """Local GVD (s^2/m) at each frequency: beta2 + 2 pi beta3 (f - f_ref)."""
-        return self.beta2 + 2 * jnp.pi * self.beta3 * (frequency - self.ref_frequency)
+        """Local GVD (s^2/m) at each absolute frequency (Hz): beta2 + 2 pi beta3 (f - f_ref)."""
+        return self.gvd_offset(frequency - self.ref_frequency)
 
     def checked(self) -> "Fibre":
         """This fibre with traced value checks attached (use the returned module)."""

@@ -105,11 +105,11 @@ class ModeSumGN(AbstractNLIModel):
         # growing modes are mirrored to the far end (notes Sec. 5.4); the tiny floor keeps asinh/atan
         # finite for an exactly flat (usually empty, A_l = 0) mode
         ax = jnp.maximum(jnp.abs(rate), 1e-12 / length)
-        phi = 1.5 * jnp.pi**2 * (fibre.beta2 + 2 * jnp.pi * fibre.beta3 * fo)
+        phi = 1.5 * jnp.pi**2 * fibre.gvd_offset(fo)
         arg = phi[:, None] * b[:, None] ** 2 / (jnp.pi * ax)  # (n, 3)
         sh = jnp.arcsinh(arg)
         spm = (4 / 9) * g2 / b**2 * jnp.pi / phi * jnp.sum(m * (sh[:, :, None] + sh[:, None, :]), axis=(-2, -1))
-        phik = 2 * jnp.pi**2 * (fo[None, :] - fo[:, None]) * (fibre.beta2 + jnp.pi * fibre.beta3 * (fo[None, :] + fo[:, None]))
+        phik = 2 * jnp.pi**2 * (fo[None, :] - fo[:, None]) * fibre.gvd_offset(0.5 * (fo[None, :] + fo[:, None]))
         phik = jnp.where(eye, 1.0, phik)
         at = jnp.arctan(phik[:, :, None] * b[:, None, None] / ax[None, :, :])  # (i, k, l)
         x = (32 / 27) * g2 / (b[None, :] * phik) * jnp.einsum("kab,ika->ik", m, at) * 2  # symmetric in l, l'

@@ -2,7 +2,9 @@
 
 import math
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 SPEED_OF_LIGHT = 299_792_458.0  # m/s
@@ -48,8 +50,10 @@ def wavelength_to_frequency(wavelength_m: ArrayLike) -> Float[Array, "..."]:
 
 def dispersion_to_beta(
     dispersion: ArrayLike, slope: ArrayLike, wavelength: ArrayLike
-) -> tuple[Float[Array, "..."], Float[Array, "..."]]:
+) -> tuple[Float[ArrayLike, "..."], Float[ArrayLike, "..."]]:
     """Group-velocity dispersion beta2 (s^2/m) and its slope beta3 (s^3/m).
+
+    Computed in numpy float64 for concrete inputs (beta3 is subnormal in float32), in JAX when traced.
 
     **Arguments:**
 
@@ -61,9 +65,11 @@ def dispersion_to_beta(
         beta2 = -D lambda^2/(2 pi c), beta3 = lambda^2/(2 pi c)^2 (lambda^2 S + 2 lambda D):
         G. P. Agrawal, *Nonlinear Fiber Optics*, Eq. (1.2.11); Semrau et al., JLT 37(9), 2019, Table I.
     """
-    d = jnp.asarray(dispersion, dtype=float)
-    s = jnp.asarray(slope, dtype=float)
-    lam = jnp.asarray(wavelength, dtype=float)
-    beta2 = -d * lam**2 / (2 * jnp.pi * SPEED_OF_LIGHT)
-    beta3 = lam**2 / (2 * jnp.pi * SPEED_OF_LIGHT) ** 2 * (lam**2 * s + 2 * lam * d)
-    return beta2, beta3
+    # numpy float64 for concrete inputs: beta3 ~ 1e-40 is subnormal in float32
+    xp = jnp if any(isinstance(v, jax.core.Tracer) for v in (dispersion, slope, wavelength)) else np
+    d = xp.asarray(dispersion, dtype=float)
+    s = xp.asarray(slope, dtype=float)
+    lam = xp.asarray(wavelength, dtype=float)
+    beta2 = -d * lam**2 / (2 * np.pi * SPEED_OF_LIGHT)
+    beta3 = lam**2 / (2 * np.pi * SPEED_OF_LIGHT) ** 2 * (lam**2 * s + 2 * lam * d)
+    return xp.asarray(beta2), xp.asarray(beta3)

@@ -57,9 +57,7 @@ def coherence_factor(spans: Fibre, frequency, symbol_rate) -> Float[Array, " cha
         systems", JLT 30(24), 2012, Eq. (22); beta3 extension as in Semrau et al., JLT 37(9), 2019.
     """
     alpha = jax.vmap(lambda f: f.alpha(frequency))(spans).mean(axis=0)
-    beta = jnp.mean(spans.beta2)[None] + 2 * jnp.pi * jnp.mean(spans.beta3) * (
-        frequency - jnp.mean(spans.ref_frequency)
-    )
+    beta = jnp.mean(spans.beta2) + jnp.mean(spans.beta3_thz) * (frequency - jnp.mean(spans.ref_frequency)) / 1e12
     ls = jnp.mean(spans.length)
     x = (jnp.pi**2 / 2) * jnp.abs(beta) * symbol_rate**2 / alpha
     return 0.3 * jnp.log1p((6.0 / alpha) / (ls * jnp.arcsinh(x)))
@@ -84,7 +82,7 @@ def asymptotic_kurtosis_term(
     n = fo.shape[0]
     eye = jnp.eye(n, dtype=bool)
     df = jnp.abs(fo[None, :] - fo[:, None])
-    phi = 4 * jnp.pi**2 * (fibre.beta2 + jnp.pi * fibre.beta3 * (fo[None, :] + fo[:, None])) * fibre.length
+    phi = 4 * jnp.pi**2 * fibre.gvd_offset(0.5 * (fo[None, :] + fo[:, None])) * fibre.length
     phi = jnp.where(eye, 1.0, jnp.abs(phi))
     bk = symbol_rate[None, :]
     lo = jnp.where(eye, 3 * bk, 2 * df - bk)

@@ -50,14 +50,14 @@ class ClosedFormGN(AbstractNLIModel):
             r = isrs_rate(fibre, frequency, power)
         t = (a + ab + r) ** 2
         # SPM, Semrau 2019 Eq. (10); phi_i = (3/2) pi^2 (beta2 + 2 pi beta3 f_i).
-        phi = 1.5 * jnp.pi**2 * (fibre.beta2 + 2 * jnp.pi * fibre.beta3 * fo)
+        phi = 1.5 * jnp.pi**2 * fibre.gvd_offset(fo)
         spm = (
             (4 / 9) * g2 / b**2 * jnp.pi / (phi * ab * (2 * a + ab))
             * ((t - a**2) / a * jnp.arcsinh(phi * b**2 / (jnp.pi * a))
                + ((a + ab) ** 2 - t) / (a + ab) * jnp.arcsinh(phi * b**2 / (jnp.pi * (a + ab))))
         )
         # XPM, Semrau 2019 Eq. (11); phi_ik = 2 pi^2 (f_k - f_i)(beta2 + pi beta3 (f_i + f_k)).
-        phik = 2 * jnp.pi**2 * (fo[None, :] - fo[:, None]) * (fibre.beta2 + jnp.pi * fibre.beta3 * (fo[None, :] + fo[:, None]))
+        phik = 2 * jnp.pi**2 * (fo[None, :] - fo[:, None]) * fibre.gvd_offset(0.5 * (fo[None, :] + fo[:, None]))
         phik = jnp.where(eye, 1.0, phik)
         ak, abk, tk, bk, bi = a[None, :], ab[None, :], t[None, :], b[None, :], b[:, None]
         x = (

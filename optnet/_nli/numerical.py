@@ -115,7 +115,7 @@ class NumericalGN(AbstractNLIModel):
 
         # nu = (a_k/|c|) tan(theta), theta in [0, atan(|c| W_i/(2 a_k))] flattens the Lorentzian.
         def row(i):
-            c = 4 * jnp.pi**2 * (fo - fo[i]) * (fibre.beta2 + jnp.pi * fibre.beta3 * (fo + fo[i]))
+            c = 4 * jnp.pi**2 * (fo - fo[i]) * fibre.gvd_offset(0.5 * (fo + fo[i]))
             c = jnp.where(jnp.arange(n) == i, 1.0, jnp.abs(c))
             tmax = jnp.arctan(c * (1 + beta[i]) * b[i] / (2 * a))  # (k,)
             theta = tmax[:, None] * x01[None, :]  # (k, nu)
