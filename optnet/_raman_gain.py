@@ -6,7 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import as_float_array, check_eager, check_traced, concrete
+from ._checks import as_float_array, check_eager, concrete
 
 
 class AbstractRamanGain(eqx.Module):

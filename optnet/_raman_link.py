@@ -3,7 +3,6 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
 
 from ._amplifier import Edfa, Transceiver, ase_power
 from ._link import LinkResult, _safe_ratio

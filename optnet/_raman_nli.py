@@ -1,6 +1,5 @@
 """NLI of Raman-amplified spans: the 5-parameter profile ansatz, its fit, and the mode-sum closed form."""
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optimistix as optx

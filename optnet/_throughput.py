@@ -4,7 +4,7 @@ import math
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, Float
 from scipy.special import erfcinv
 
 from ._spectrum import EXCESS_KURTOSIS
