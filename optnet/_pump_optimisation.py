@@ -19,13 +19,15 @@ class PumpOptimisation(eqx.Module):
 
     - `forward_power`, `backward_power`: optimised pump powers, W.
     - `history`: objective after each step (first entry: the start), in the objective's unit.
-    - `link`: the link with the optimised pumps.
+    - `link`: the link with the optimised pumps (powers and, if optimised, frequencies).
+    - `spectrum`: the spectrum with the optimised launch powers (unchanged unless optimised).
     """
 
     forward_power: Float[Array, " fpumps"]
     backward_power: Float[Array, " bpumps"]
     history: Float[Array, " steps"]
     link: RamanLink
+    spectrum: Spectrum
 
 
 def total_throughput_tbps(link: RamanLink, spectrum: Spectrum) -> Float[Array, ""]:
@@ -59,15 +61,23 @@ def optimise_pumps(
     min_power: float = 1e-3,
     max_power: float = 1.0,
     total_power: float | None = None,
+    frequencies: bool = False,
+    max_frequency_shift: float = 2e12,
+    launch_powers: bool = False,
+    max_launch_change_db: float = 3.0,
     objective: Callable[[RamanLink, Spectrum], Array] = total_throughput_tbps,
     callback: Callable[[int, float], None] | None = None,
 ) -> PumpOptimisation:
-    """Maximise `objective(link, spectrum)` over the pump powers of `link.span`.
+    """Maximise `objective(link, spectrum)` over the pump powers of `link.span` (and optionally the
+    pump frequencies and the per-channel launch powers).
 
     Adam (default, learning rate 0.05) on log-powers keeps powers positive and makes steps relative;
     powers are clipped to [`min_power`, `max_power`] W. With `total_power` (W) the parameters are
-    P = B sigmoid(s) softmax(theta), so the budget holds by construction. The gradient is whatever the link's NLI model gives:
-    the surrogate route for `ModeSumGN`, the exact one for `NumericalGN`.
+    P = B sigmoid(s) softmax(theta), so the budget holds by construction. With `frequencies`, each
+    pump may move by up to `max_frequency_shift` (Hz) from its start (parameter in THz); with
+    `launch_powers`, each channel's launch power by up to `max_launch_change_db` (parameter in dB).
+    The gradient is whatever the link's NLI model gives: the surrogate route for `ModeSumGN`, the
+    exact one for `NumericalGN`.
 
     ??? cite "References"
         D. P. Kingma, J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
@@ -79,17 +89,29 @@ def optimise_pumps(
         raise ValueError("The link's span has no pumps to optimise.")
     if total_power is not None and total_power < n_pumps * min_power:
         raise ValueError(f"`total_power`={total_power} W cannot hold {n_pumps} pumps at `min_power`={min_power} W.")
+    if spectrum.power.ndim != 1:
+        raise ValueError("`optimise_pumps` takes a spectrum with one launch power per channel.")
     opt = optax.adam(0.05) if optimiser is None else optimiser
     lo, hi = jnp.log(min_power), jnp.log(max_power)
-
     n_fwd = link.span.forward.n
+    f0 = (link.span.forward.frequency, link.span.backward.frequency)
+    shift_thz = max_frequency_shift / 1e12
 
-    def with_powers(x):
-        powers = _powers(x, n_fwd, lo, hi, total_power)
-        return eqx.tree_at(lambda l: (l.span.forward.power, l.span.backward.power), link, powers)
+    def apply(x):
+        powers = _powers(x["pump"], n_fwd, lo, hi, total_power)
+        new_link = eqx.tree_at(lambda l: (l.span.forward.power, l.span.backward.power), link, powers)
+        if frequencies:
+            df = jnp.clip(x["frequency"], -shift_thz, shift_thz) * 1e12
+            new_link = eqx.tree_at(lambda l: (l.span.forward.frequency, l.span.backward.frequency),
+                                   new_link, (f0[0] + df[:n_fwd], f0[1] + df[n_fwd:]))
+        new_spectrum = spectrum
+        if launch_powers:
+            gain_db = jnp.clip(x["launch"], -max_launch_change_db, max_launch_change_db)
+            new_spectrum = eqx.tree_at(lambda s: s.power, spectrum, spectrum.power * 10 ** (gain_db / 10))
+        return new_link, new_spectrum
 
     def loss(x):
-        return -objective(with_powers(x), spectrum)
+        return -objective(*apply(x))
 
     @eqx.filter_jit
     def step(x, state):
@@ -99,10 +121,14 @@ def optimise_pumps(
 
     p0 = jnp.clip(jnp.concatenate([link.span.forward.power, link.span.backward.power]), min_power, max_power)
     if total_power is None:
-        x = jnp.log(p0)
+        x = {"pump": jnp.log(p0)}
     else:
         frac = jnp.clip(jnp.sum(p0) / total_power, 1e-3, 0.999)
-        x = (jnp.log(p0), jnp.log(frac / (1 - frac)))
+        x = {"pump": (jnp.log(p0), jnp.log(frac / (1 - frac)))}
+    if frequencies:
+        x["frequency"] = jnp.zeros(n_pumps, p0.dtype)
+    if launch_powers:
+        x["launch"] = jnp.zeros_like(spectrum.power)
     state = opt.init(x)
     history = []
     for k in range(steps):
@@ -110,7 +136,8 @@ def optimise_pumps(
         history.append(float(value))
         if callback is not None:
             callback(k, float(value))
-    final = float(-eqx.filter_jit(loss)(x))
-    history.append(final)
-    fwd, bwd = _powers(x, n_fwd, lo, hi, total_power)
-    return PumpOptimisation(fwd, bwd, jnp.asarray(history), with_powers(x))
+    history.append(float(-eqx.filter_jit(loss)(x)))
+    best_link, best_spectrum = apply(x)
+    return PumpOptimisation(
+        best_link.span.forward.power, best_link.span.backward.power, jnp.asarray(history), best_link, best_spectrum
+    )

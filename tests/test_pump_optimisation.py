@@ -44,6 +44,21 @@ def test_optimise_pumps_without_budget():
     assert np.all(np.asarray(res.backward_power) <= 0.12 + 1e-12)
 
 
+def test_optimise_pump_frequencies_and_launch_powers():
+    """Pump frequencies (bounded shift) and launch powers (bounded dB change) optimised jointly."""
+    import optnet as on
+
+    link, s = _link()
+    res = on.optimise_pumps(link, s, steps=3, optimiser=optax.adam(0.2), total_power=0.12,
+                            frequencies=True, max_frequency_shift=0.5e12, launch_powers=True, max_launch_change_db=1.0)
+    assert float(res.history[-1]) > float(res.history[0])
+    shift = np.asarray(res.link.span.backward.frequency - link.span.backward.frequency)
+    assert np.all(np.abs(shift) <= 0.5e12 + 1.0) and np.any(shift != 0)
+    change_db = 10 * np.log10(np.asarray(res.spectrum.power / s.power))
+    assert np.all(np.abs(change_db) <= 1.0 + 1e-9) and np.any(change_db != 0)
+    assert abs(float(on.total_throughput_tbps(res.link, res.spectrum)) - float(res.history[-1])) < 1e-9
+
+
 def test_optimise_pumps_errors():
     import optnet as on
 
