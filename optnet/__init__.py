@@ -37,7 +37,23 @@ from ._raman import (
 )
 from ._raman_link import RamanLink as RamanLink, hybrid_noise_figure as hybrid_noise_figure
 from ._raman_nli import ModeSumGN as ModeSumGN, ansatz as ansatz, fit_ansatz as fit_ansatz, modes as modes
-from ._scenarios import xlron_pump_scenario as xlron_pump_scenario
+from ._scenarios import (
+    LOCATELLI_CASE1_SNR_DB as LOCATELLI_CASE1_SNR_DB,
+    LOCATELLI_CASES as LOCATELLI_CASES,
+    calibrated_locatelli_superchannel as calibrated_locatelli_superchannel,
+    locatelli_superchannel as locatelli_superchannel,
+    xlron_pump_scenario as xlron_pump_scenario,
+)
+from ._superchannel import (
+    FilterCascade as FilterCascade,
+    Superchannel as Superchannel,
+    SuperchannelBudget as SuperchannelBudget,
+    mean_snr_db as mean_snr_db,
+    min_snr_db as min_snr_db,
+    raised_cosine_spectrum as raised_cosine_spectrum,
+    soft_min_snr_db as soft_min_snr_db,
+)
+from ._calibration import Calibration as Calibration, apply_parameters as apply_parameters, calibrate as calibrate
 from ._raman_gain import (
     AbstractRamanGain as AbstractRamanGain,
     TabulatedRamanGain as TabulatedRamanGain,

@@ -1,10 +1,15 @@
 """Named scenarios used by the CLI, examples and benchmarks."""
 
+import jax.numpy as jnp
+
 from ._amplifier import Edfa
+from ._calibration import Calibration, apply_parameters, calibrate
 from ._fibre import Fibre
+from ._link import GNLink
 from ._raman import Pumps, RamanSpan
 from ._raman_link import RamanLink
 from ._spectrum import Spectrum
+from ._superchannel import FilterCascade, Superchannel
 from ._units import per_m_to_db_per_km
 
 
@@ -21,3 +26,56 @@ def xlron_pump_scenario(n_channels: int = 90, n_spans: int = 47, power_dbm: floa
     spacing = 9e12 / n_channels
     spectrum = Spectrum.uniform(n_channels, spacing, centre=190.5e12, symbol_rate=0.96 * spacing, power_dbm=power_dbm)
     return RamanLink(RamanSpan(fibre, Pumps(), pumps), n_spans, amplifier=Edfa.from_db(5.0)), spectrum
+
+
+# Locatelli et al., JOCN 2022, Table 1 (cases 1-9) and Table 4 (N = 6/8/10):
+# (subchannels, modulation, roll-off, spans, filters, BW_sc in GHz)
+LOCATELLI_CASES = {
+    1: (4, "QPSK", 0.10, 2, 2, 137.5),
+    2: (4, "16QAM", 0.10, 2, 2, 137.5),
+    3: (4, "QPSK", 0.10, 2, 2, 150.0),
+    4: (4, "QPSK", 0.15, 2, 2, 137.5),
+    5: (4, "QPSK", 0.10, 10, 5, 137.5),
+    6: (4, "QPSK", 0.10, 0, 1, 137.5),
+    7: (4, "QPSK", 0.10, 0, 1, 200.0),
+    8: (4, "QPSK", 0.15, 0, 1, 137.5),
+    9: (4, "QPSK", 0.15, 0, 1, 200.0),
+    "N6": (6, "QPSK", 0.10, 2, 2, 200.0),
+    "N8": (8, "QPSK", 0.10, 2, 2, 275.0),
+    "N10": (10, "QPSK", 0.10, 2, 2, 340.0),
+}
+# Case 1's reported SNR_SC(D_eq) (Sec. 4) and case 7's equidistant mean SNR (Table 2, B2B with a
+# 200 GHz filter: no ASE, negligible filtering and crosstalk, i.e. the transceiver floor).
+LOCATELLI_CASE1_SNR_DB = (13.55, 16.86, 16.91, 13.15)
+LOCATELLI_FLOOR_DB = 23.29
+
+
+def locatelli_superchannel(case: int | str = 1, **kwargs) -> Superchannel:
+    """A superchannel set-up of Locatelli et al. (JOCN 2022), equidistant, uncalibrated.
+
+    Cases 1-9 are Table 1 (32 GBd, 0 dBm per subchannel, 80 km SSMF spans of 0.2 dB/km and
+    16.7 ps/nm/km, EDFA NF 5.5 dB, 3.5th-order super-Gaussian superfilters, 193.1 THz); "N6", "N8",
+    "N10" are the Table 4 set-ups. The transceiver floor is case 7's equidistant SNR; the receivers
+    are the paper's Rs/2 (16 GHz) low-pass filters, i.e. `receiver_roll_off=0`. Keyword arguments go
+    to `Superchannel` (e.g. `transceiver_snr`, `isi_scale`).
+    """
+    if case not in LOCATELLI_CASES:
+        raise ValueError(f"Unknown Locatelli case {case!r}; choose one of {list(LOCATELLI_CASES)}.")
+    n, modulation, roll_off, n_spans, n_filters, bw_ghz = LOCATELLI_CASES[case]
+    line = None
+    if n_spans:
+        fibre = Fibre.from_datasheet(80.0, attenuation_db_km=0.2, dispersion_ps_nm_km=16.7, gamma_per_w_km=1.3)
+        line = GNLink.uniform(fibre, n_spans, amplifiers=Edfa.from_db(5.5))
+    filters = FilterCascade.evenly(bw_ghz * 1e9, n_filters, n_spans)
+    kwargs = {"transceiver_snr": 10 ** (LOCATELLI_FLOOR_DB / 10), "roll_off": roll_off, "receiver_roll_off": 0.0, **kwargs}
+    return Superchannel.equidistant(n, bw_ghz * 1e9, filters, line, power_dbm=0.0, modulation=modulation, **kwargs)
+
+
+def calibrated_locatelli_superchannel(case: int | str = 1, **kwargs) -> tuple[Superchannel, Calibration]:
+    """`locatelli_superchannel(case)` with the effective launch power, ISI scale and filter offset
+    fitted (Levenberg-Marquardt) to case 1's reported equidistant SNRs; returns the model and the
+    case-1 `Calibration`. The power fit starts on the ASE-limited side (-10 dB)."""
+    cal = calibrate(
+        locatelli_superchannel(1, **kwargs), jnp.asarray(LOCATELLI_CASE1_SNR_DB), initial={"power": -10.0}
+    )
+    return apply_parameters(locatelli_superchannel(case, **kwargs), cal.parameters), cal
