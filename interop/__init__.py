@@ -1,3 +1,5 @@
-"""Exports of optnet models: Gymnasium environments and feedback-loop optimisers (to come)."""
+"""Exports of optnet models: feedback-loop optimisers (`interop.feedback`); Gymnasium environments to come."""
 
 import optnet as optnet
+
+from . import feedback as feedback

@@ -53,7 +53,7 @@ LOCATELLI_FLOOR_DB = 23.29
 def locatelli_superchannel(case: int | str = 1, **kwargs) -> Superchannel:
     """A superchannel set-up of Locatelli et al. (JOCN 2022), equidistant, uncalibrated.
 
-    Cases 1-9 are Table 1 (32 GBd, 0 dBm per subchannel, 80 km SSMF spans of 0.2 dB/km and
+    Cases 1-9 are Table 1 (32 GBd every 34.5 GHz, 0 dBm per subchannel, 80 km SSMF spans of 0.2 dB/km and
     16.7 ps/nm/km, EDFA NF 5.5 dB, 3.5th-order super-Gaussian superfilters, 193.1 THz); "N6", "N8",
     "N10" are the Table 4 set-ups. The transceiver floor is case 7's equidistant SNR; the receivers
     are the paper's Rs/2 (16 GHz) low-pass filters, i.e. `receiver_roll_off=0`. Keyword arguments go
@@ -68,7 +68,9 @@ def locatelli_superchannel(case: int | str = 1, **kwargs) -> Superchannel:
         line = GNLink.uniform(fibre, n_spans, amplifiers=Edfa.from_db(5.5))
     filters = FilterCascade.evenly(bw_ghz * 1e9, n_filters, n_spans)
     kwargs = {"transceiver_snr": 10 ** (LOCATELLI_FLOOR_DB / 10), "roll_off": roll_off, "receiver_roll_off": 0.0, **kwargs}
-    return Superchannel.equidistant(n, bw_ghz * 1e9, filters, line, power_dbm=0.0, modulation=modulation, **kwargs)
+    return Superchannel.equidistant(
+        n, bw_ghz * 1e9, filters, line, spacing=34.5e9, power_dbm=0.0, modulation=modulation, **kwargs
+    )
 
 
 def calibrated_locatelli_superchannel(case: int | str = 1, **kwargs) -> tuple[Superchannel, Calibration]:

@@ -259,16 +259,20 @@ class Superchannel(eqx.Module):
 
     @classmethod
     def equidistant(cls, n_subchannels: int, bandwidth: float, filters: FilterCascade, line: GNLink | None = None, *,
-                    power_dbm: ArrayLike = 0.0, modulation: str = "QPSK", **kwargs) -> "Superchannel":
-        """N subchannels spaced BW/N with half a spacing to each filter edge (the paper's D_eq);
-        `bandwidth` in Hz, `power_dbm` per subchannel."""
+                    spacing: float | None = None, power_dbm: ArrayLike = 0.0, modulation: str = "QPSK",
+                    **kwargs) -> "Superchannel":
+        """N subchannels every `spacing` Hz (default BW/N), centred in `bandwidth` Hz, the rest split
+        equally between the two edge gaps (the paper's D_eq); `power_dbm` per subchannel."""
         if n_subchannels < 1:
             raise ValueError(f"`n_subchannels` must be >= 1; got {n_subchannels}.")
         if modulation not in EXCESS_KURTOSIS:
             raise ValueError(f"Unknown modulation {modulation!r}; choose one of {sorted(EXCESS_KURTOSIS)}.")
-        s = bandwidth / n_subchannels
+        s = bandwidth / n_subchannels if spacing is None else spacing
+        edge = 0.5 * (bandwidth - (n_subchannels - 1) * s)
+        if edge <= 0:
+            raise ValueError(f"{n_subchannels} subchannels every {s:.4g} Hz do not fit in {bandwidth:.4g} Hz.")
         d = np.full(n_subchannels + 1, s)
-        d[0] = d[-1] = s / 2
+        d[0] = d[-1] = edge
         return cls(d, filters, line, power=dbm_to_watt(power_dbm), excess_kurtosis=EXCESS_KURTOSIS[modulation], **kwargs)
 
     # -- geometry -------------------------------------------------------------------------------
