@@ -7,6 +7,7 @@ import pathlib
 import time
 from collections.abc import Callable, Sequence
 
+import jax.numpy as jnp
 import numpy as np
 
 import optnet as on
@@ -44,7 +45,7 @@ class ModelPlant:
     def __call__(self, distances) -> np.ndarray:
         """Apply D (Hz) and return the monitored SNRs (dB)."""
         self.apply(distances)
-        snr = np.asarray(self.superchannel.snr_db(self.applied))
+        snr = np.asarray(self.superchannel.snr_db(jnp.asarray(self.applied)))
         if self.noise_db:
             snr = snr + self._rng.normal(0.0, self.noise_db, snr.shape)
         return snr

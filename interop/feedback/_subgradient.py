@@ -45,7 +45,7 @@ def objective_from(name: "str | Objective") -> Objective:
     return table[name]
 
 
-def shift(distances: np.ndarray, n: int, step: float) -> np.ndarray:
+def shift(distances, n: int, step: float) -> np.ndarray:
     """D with subchannel n's centre moved by `step` Hz: d_n += step, d_{n+1} -= step (Eq. (6))."""
     d = np.array(distances, dtype=float)
     d[n] += step
@@ -188,7 +188,7 @@ class StochasticSubgradient:
         try:
             for it in range(1, self.max_iterations + 1):
                 d, s, h = cur
-                batch = rng.choice(n, size=self.minibatch, replace=False)
+                batch = [int(k) for k in rng.choice(n, size=self.minibatch, replace=False)]
                 diff, probed = {}, {}
                 for k in batch:
                     sign = 1.0
