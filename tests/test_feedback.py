@@ -170,3 +170,16 @@ def test_bad_inputs(case1):
     dead = fb.CallbackPlant(lambda d: [np.nan] * 4, 4)
     with pytest.raises(RuntimeError, match="starting configuration"):
         fb.StochasticSubgradient().run(dead, d0, minimum=sc.minimum_distances())
+
+
+def test_cli_superchannel(tmp_path):
+    from typer.testing import CliRunner
+
+    from interop._cli import app
+
+    res = CliRunner().invoke(app, ["superchannel", "--objective", "mean", "--f-step", "0.5", "--max-iterations", "8",
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "superchannel.png").stat().st_size > 10_000
+    summary = __import__("json").loads((tmp_path / "superchannel.json").read_text())
+    assert summary["end"] >= summary["start"] and len(fb.ProbeLog.load(tmp_path / "probes.json").records) == summary["probes"]
