@@ -45,3 +45,13 @@ def as_float_array(x):
     if not jnp.issubdtype(x.dtype, jnp.floating):
         x = x.astype(float)
     return x
+
+
+def broadcast_to_axis(x, n: int, name: str, what: str):
+    """`x` as a float array of shape (n,): a scalar is broadcast, any other shape is an error."""
+    x = as_float_array(x)
+    if x.ndim == 0:
+        return jnp.broadcast_to(x, (n,))
+    if x.shape != (n,):
+        raise ValueError(f"`{name}` must be a scalar or have shape ({n},), one per {what}; got {x.shape}.")
+    return x

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import as_float_array, check_eager, concrete
+from ._checks import as_float_array, broadcast_to_axis, check_eager, concrete
 from ._link import GNLink
 from ._spectrum import EXCESS_KURTOSIS, Spectrum
 from ._units import dbm_to_watt, linear_to_db
@@ -66,12 +66,7 @@ class FilterCascade(eqx.Module):
         self.position = position
 
         def per_filter(x, name):
-            x = as_float_array(x)
-            if x.ndim == 0:
-                return jnp.broadcast_to(x, (k,))
-            if x.shape != (k,):
-                raise ValueError(f"`{name}` must be a scalar or have shape ({k},), one per filter; got {x.shape}.")
-            return x
+            return broadcast_to_axis(x, k, name, "filter")
 
         self.bandwidth = per_filter(bandwidth, "bandwidth")
         self.offset = per_filter(offset, "offset")
@@ -220,12 +215,7 @@ class Superchannel(eqx.Module):
         n = self.distances.shape[0] - 1
 
         def per_sub(x, name):
-            x = as_float_array(x)
-            if x.ndim == 0:
-                return jnp.broadcast_to(x, (n,))
-            if x.shape != (n,):
-                raise ValueError(f"`{name}` must be a scalar or have shape ({n},), one per subchannel; got {x.shape}.")
-            return x
+            return broadcast_to_axis(x, n, name, "subchannel")
 
         if not isinstance(filters, FilterCascade):
             raise TypeError(f"`filters` must be a FilterCascade; got {type(filters).__name__}.")
