@@ -5,7 +5,13 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import as_float_array, check_eager, check_traced, concrete
+from ._checks import (
+    as_float_array,
+    broadcast_to_axis,
+    check_eager,
+    check_traced,
+    concrete,
+)
 from ._units import dbm_to_watt
 
 # Excess kurtosis Phi = E|x|^4/E^2|x|^2 - 2 of common constellations (Semrau et al., JLT 37(19), 2019, Table I).
@@ -65,12 +71,7 @@ class Spectrum(eqx.Module):
         n = self.frequency.shape[0]
 
         def per_channel(x, name):
-            x = as_float_array(x)
-            if x.ndim == 0:
-                return jnp.broadcast_to(x, (n,))
-            if x.shape != (n,):
-                raise ValueError(f"`{name}` must be a scalar or have shape ({n},) like `frequency`; got {x.shape}.")
-            return x
+            return broadcast_to_axis(x, n, name, "channel (like `frequency`)")
 
         self.symbol_rate = per_channel(symbol_rate, "symbol_rate")
         self.roll_off = per_channel(roll_off, "roll_off")

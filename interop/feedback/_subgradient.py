@@ -187,7 +187,7 @@ class StochasticSubgradient:
         stop, it = "max_iterations", 0
         try:
             for it in range(1, self.max_iterations + 1):
-                d, s, h = cur
+                d, _, h = cur
                 batch = [int(k) for k in rng.choice(n, size=self.minibatch, replace=False)]
                 diff, probed = {}, {}
                 for k in batch:
