@@ -2,7 +2,18 @@
 
 import importlib.metadata
 
-from ._amplifier import Edfa as Edfa, Roadm as Roadm, Transceiver as Transceiver, ase_power as ase_power
+from ._amplifier import (
+    AbstractGainControl as AbstractGainControl,
+    ConstantPower as ConstantPower,
+    ConstantPsd as ConstantPsd,
+    Edfa as Edfa,
+    FixedGain as FixedGain,
+    RestoreLoss as RestoreLoss,
+    Roadm as Roadm,
+    Transceiver as Transceiver,
+    ase_power as ase_power,
+)
+from ._ansatz import ansatz as ansatz, fit_ansatz as fit_ansatz
 from ._fibre import Fibre as Fibre, stack_spans as stack_spans
 from ._isrs import (
     effective_length as effective_length,
@@ -15,9 +26,8 @@ from ._nli import (
     AbstractNLIModel as AbstractNLIModel,
     ClosedFormGN as ClosedFormGN,
     NumericalGN as NumericalGN,
+    ModeSumGN as ModeSumGN,
     SpanNLI as SpanNLI,
-    accumulate as accumulate,
-    coherence_factor as coherence_factor,
     link_function as link_function,
     raised_cosine as raised_cosine,
 )
@@ -34,9 +44,15 @@ from ._raman import (
     RamanProfile as RamanProfile,
     RamanSpan as RamanSpan,
     TNCBVP as TNCBVP,
+    hybrid_noise_figure as hybrid_noise_figure,
 )
-from ._raman_link import RamanLink as RamanLink, hybrid_noise_figure as hybrid_noise_figure
-from ._raman_nli import ModeSumGN as ModeSumGN, ansatz as ansatz, fit_ansatz as fit_ansatz, modes as modes
+from ._profile import (
+    AbstractProfile as AbstractProfile,
+    AnsatzProfile as AnsatzProfile,
+    IsrsProfile as IsrsProfile,
+    SampledProfile as SampledProfile,
+)
+from ._span import AbstractSpan as AbstractSpan, FibreSpan as FibreSpan, SpanOutput as SpanOutput
 from ._scenarios import (
     LOCATELLI_CASE1_SNR_DB as LOCATELLI_CASE1_SNR_DB,
     LOCATELLI_CASES as LOCATELLI_CASES,

@@ -55,3 +55,19 @@ def broadcast_to_axis(x, n: int, name: str, what: str):
     if x.shape != (n,):
         raise ValueError(f"`{name}` must be a scalar or have shape ({n},), one per {what}; got {x.shape}.")
     return x
+
+
+def stack_modules(modules: list, what: str):
+    """Stack modules of the same structure into one with a leading axis on every array field."""
+    if len(modules) == 0:
+        raise ValueError(f"Need at least one of {what} to stack.")
+    structures = {jax.tree.structure(m) for m in modules}
+    if len(structures) > 1:
+        raise ValueError(
+            f"All {what} must have the same structure to be stacked (same types, table shapes, "
+            "static options)."
+        )
+    try:
+        return jax.tree.map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *modules)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"All {what} must have array fields of the same shapes to be stacked.") from e

@@ -53,7 +53,7 @@ def link_from_config(config: dict | str | pathlib.Path) -> tuple[GNLink, Spectru
     link = GNLink.uniform(
         fibre,
         int(config.get("n_spans", 1)),
-        amplifiers=Edfa.from_db(float(config.get("edfa_nf_db", 5.0))),
+        amplifier=Edfa.from_db(float(config.get("edfa_nf_db", 5.0))),
         nli=_NLI[nli_name](),
         transceiver=None if trx is None else Transceiver.from_db(float(trx)),
         roadm=None if roadm is None else Roadm.from_db(**roadm),

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import as_float_array, check_eager, check_traced, concrete
+from ._checks import as_float_array, check_eager, check_traced, concrete, stack_modules
 from ._raman_gain import AbstractRamanGain, TriangularRamanGain
 from ._units import db_per_km_to_per_m, dispersion_to_beta, wavelength_to_frequency
 
@@ -157,12 +157,5 @@ class Fibre(eqx.Module):
 
 
 def stack_spans(spans: "list[Fibre]") -> Fibre:
-    """Stack different spans (same structure) into one `Fibre` with a leading `spans` axis."""
-    if len(spans) == 0:
-        raise ValueError("`stack_spans` needs at least one span.")
-    try:
-        return jax.tree.map(lambda *xs: jnp.stack(xs), *spans)
-    except ValueError as e:
-        raise ValueError(
-            "All spans must have the same structure (Raman model type, attenuation table shape)."
-        ) from e
+    """Stack different fibres (same structure) into one `Fibre` with a leading `spans` axis."""
+    return stack_modules(list(spans), "fibres")

@@ -1,14 +1,16 @@
-"""A point-to-point lightpath: spans, amplifiers, ROADMs and transceivers, giving per-channel GSNR."""
+"""A point-to-point lightpath: a sequence of spans, ROADMs and a transceiver, giving per-channel GSNR."""
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from ._amplifier import Edfa, Roadm, Transceiver, ase_power
-from ._fibre import Fibre, stack_spans
-from ._isrs import isrs_profile
-from ._nli import AbstractNLIModel, ClosedFormGN, accumulate, coherence_factor
+from ._amplifier import Edfa, Roadm, Transceiver
+from ._checks import stack_modules
+from ._fibre import Fibre
+from ._nli import AbstractNLIModel, ClosedFormGN
+from ._nli.base import FibreSummary, SpanNLI, accumulate, coherence_factor
+from ._span import AbstractSpan, FibreSpan
 from ._spectrum import Spectrum
 from ._throughput import format_throughput, shannon_throughput
 from ._units import linear_to_db
@@ -26,17 +28,19 @@ class LinkResult(eqx.Module):
     **Fields:**
 
     - `frequency` (Hz), `symbol_rate` (Bd), `power` (W, launch into span 1).
+    - `span_power`: launch power into each span, W, `(spans, channels)` (carried span to span).
     - `nsr_ase`, `nsr_nli`: cumulative NSR at the end of each span, shape `(spans, channels)`.
     - `nsr_roadm`, `nsr_transceiver`: NSR of the ROADMs and the transceiver, per channel.
     - `eta`: NLI coefficient at the link end, 1/W^2 (P_NLI = eta P_1^3).
     - `eta_spm_span`, `nsr_xpm_span`: per-span SPM coefficient (1/W^2) and XPM NSR, `(spans, channels)`.
     - `eps`: SPM coherence factor per channel.
-    - `gain`: amplifier gain after each span, linear, `(spans, channels)`.
+    - `gain`: lumped amplifier gain after each span, linear, `(spans, channels)` (1 without one).
     """
 
     frequency: Float[Array, " channels"]
     symbol_rate: Float[Array, " channels"]
     power: Float[Array, " channels"]
+    span_power: Float[Array, "spans channels"]
     nsr_ase: Float[Array, "spans channels"]
     nsr_nli: Float[Array, "spans channels"]
     nsr_roadm: Float[Array, " channels"]
@@ -88,118 +92,175 @@ class LinkResult(eqx.Module):
         return format_throughput(self.gsnr, self.symbol_rate, **kwargs)
 
 
-def _stack(modules: list, what: str):
-    try:
-        return jax.tree.map(lambda *xs: jnp.stack(xs), *modules)
-    except ValueError as e:
-        raise ValueError(f"All {what} must have the same structure to be stacked.") from e
+def _as_span(span) -> AbstractSpan:
+    if isinstance(span, Fibre):
+        return FibreSpan(span)
+    if not isinstance(span, AbstractSpan):
+        raise TypeError(f"`spans` must hold spans (FibreSpan, RamanSpan) or Fibre; got {type(span).__name__}.")
+    return span
+
+
+def _span_count(span: AbstractSpan) -> int | None:
+    """Spans stacked in `span` (leading axis), or None for a single span."""
+    ndim = jnp.ndim(span.fibre.length)
+    if ndim == 0:
+        return None
+    if ndim == 1:
+        return span.fibre.length.shape[0]
+    raise ValueError(f"`fibre.length` must be a scalar or have shape (spans,); got {jnp.shape(span.fibre.length)}.")
+
+
+class _SpanBudget(eqx.Module):
+    nsr_ase: Array
+    nli: SpanNLI
+    gain: Array
+    power: Array
+    fibre: FibreSummary
 
 
 class GNLink(eqx.Module):
-    """Spans, each followed by an amplifier, with optional ROADMs and transceiver noise.
+    """A lightpath: spans (each a fibre and what follows it), optional ROADMs and a transceiver.
+
+    The channel powers are carried from span to span: each span's launch power is the previous
+    span's output (its fibre's transmission times its amplifier's gain), unless the spectrum
+    prescribes a launch power per span (`Spectrum.power` of shape `(spans, channels)`).
 
     **Fields:**
 
-    - `spans`: a `Fibre`. Scalar fields mean the same span repeated `n_spans` times (the fast
-      path: one span's NLI is computed and reused when the launch power is the same in every
-      span); fields with a leading `spans` axis (a list of `Fibre`, or `stack_spans`) give
-      individual spans.
-    - `amplifiers`: one `Edfa` used after every span, or a list (stacked, one per span).
-    - `nli`: the NLI model, `ClosedFormGN()` (default) or `NumericalGN()`.
+    - `spans`: one span (a `FibreSpan`, `RamanSpan`, ...), or a tuple of segments. A segment is a
+      single span repeated (see `n_spans`) or spans stacked along a leading axis. When the
+      amplifiers restore the launch power, a repeated span's budget is computed once and reused
+      (exact); any other segment is scanned span by span (memory independent of the span count).
+    - `nli`: the NLI model, `ClosedFormGN()` (default), `ModeSumGN()` or `NumericalGN()`.
     - `roadm`: optional `Roadm` (add + drop + express passes of the lightpath).
     - `transceiver`: optional `Transceiver` back-to-back SNR.
-    - `n_spans`: number of spans (static).
+    - `counts`: spans in each segment (static); `n_spans` is their sum.
 
     Calling the link on a `Spectrum` returns a `LinkResult`.
     """
 
-    spans: Fibre
-    amplifiers: Edfa
+    spans: AbstractSpan | tuple[AbstractSpan, ...]
     nli: AbstractNLIModel
     roadm: Roadm | None
     transceiver: Transceiver | None
-    n_spans: int = eqx.field(static=True)
-    amplifiers_per_span: bool = eqx.field(static=True)
+    counts: tuple[int, ...] = eqx.field(static=True)
+    stacked: tuple[bool, ...] = eqx.field(static=True)
 
     def __init__(
         self,
-        spans: Fibre | list[Fibre],
-        amplifiers: Edfa | list[Edfa] | None = None,
+        spans: "AbstractSpan | Fibre | list[AbstractSpan | Fibre] | tuple[AbstractSpan | Fibre, ...]",
+        *,
+        n_spans: int | None = None,
         nli: AbstractNLIModel | None = None,
         roadm: Roadm | None = None,
         transceiver: Transceiver | None = None,
-        *,
-        n_spans: int | None = None,
     ):
         if isinstance(spans, (list, tuple)):
-            spans = stack_spans(list(spans))
-        elif not isinstance(spans, Fibre):
-            raise TypeError(f"`spans` must be a Fibre or a list of Fibre; got {type(spans).__name__}.")
-        ndim = jnp.ndim(spans.length)
-        if ndim == 0:
-            n_spans = 1 if n_spans is None else n_spans
-        elif ndim == 1:
-            if n_spans is not None and n_spans != spans.length.shape[0]:
-                raise ValueError(f"`n_spans`={n_spans} but `spans` stacks {spans.length.shape[0]} spans.")
-            n_spans = spans.length.shape[0]
+            if n_spans is not None:
+                raise ValueError("`n_spans` repeats a single span; give either a list of spans or one span and `n_spans`.")
+            if len(spans) == 0:
+                raise ValueError("`spans` is empty: a link needs at least one span.")
+            items = [_as_span(s) for s in spans]
+            if any(_span_count(s) is not None for s in items):
+                raise ValueError("A list of spans takes single spans (scalar `fibre.length`), not stacked ones.")
+            groups: list[list[AbstractSpan]] = []
+            for s in items:  # consecutive spans of the same structure form one stacked segment
+                if groups and jax.tree.structure(groups[-1][0]) == jax.tree.structure(s):
+                    groups[-1].append(s)
+                else:
+                    groups.append([s])
+            segments = [g[0] if len(g) == 1 else stack_modules(g, "spans of a segment") for g in groups]
+            counts = tuple(len(g) for g in groups)
+            stacked = tuple(len(g) > 1 for g in groups)
         else:
-            raise ValueError(f"`spans.length` must be a scalar or have shape (spans,); got {jnp.shape(spans.length)}.")
-        if not isinstance(n_spans, int) or n_spans < 1:
-            raise ValueError(f"`n_spans` must be a positive int; got {n_spans!r}.")
-        amplifiers = Edfa.from_db(5.0) if amplifiers is None else amplifiers
-        self.amplifiers_per_span = isinstance(amplifiers, (list, tuple))
-        if self.amplifiers_per_span:
-            if len(amplifiers) != n_spans:
-                raise ValueError(f"Got {len(amplifiers)} amplifiers for {n_spans} spans.")
-            amplifiers = _stack(list(amplifiers), "amplifiers")
-        self.spans = spans
-        self.amplifiers = amplifiers
-        self.n_spans = n_spans
+            span = _as_span(spans)
+            count = _span_count(span)
+            if count is None:
+                count = 1 if n_spans is None else n_spans
+            elif n_spans is not None and n_spans != count:
+                raise ValueError(f"`n_spans`={n_spans} but `spans` stacks {count} spans.")
+            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                raise ValueError(f"`n_spans` must be a positive int; got {count!r}.")
+            segments, counts, stacked = [span], (count,), (_span_count(span) is not None,)
+        self.spans = segments[0] if len(segments) == 1 else tuple(segments)
+        self.counts = counts
+        self.stacked = stacked
         self.nli = ClosedFormGN() if nli is None else nli
+        if not isinstance(self.nli, AbstractNLIModel):
+            raise TypeError(f"`nli` must be an NLI model (ClosedFormGN, ModeSumGN, NumericalGN); got {type(nli).__name__}.")
         self.roadm = roadm
         self.transceiver = transceiver
 
     @classmethod
-    def uniform(cls, fibre: Fibre, n_spans: int, **kwargs) -> "GNLink":
-        """`n_spans` identical spans of `fibre`; other arguments as for `GNLink`."""
-        if jnp.ndim(fibre.length) != 0:
-            raise ValueError("`GNLink.uniform` takes a single span (scalar `length`).")
-        return cls(fibre, n_spans=n_spans, **kwargs)
+    def uniform(cls, span: "AbstractSpan | Fibre", n_spans: int, *, amplifier: Edfa | None = None, **kwargs) -> "GNLink":
+        """`n_spans` identical spans; a `Fibre` becomes `FibreSpan(fibre, amplifier)`. Other
+        arguments as for `GNLink`."""
+        if isinstance(span, Fibre):
+            span = FibreSpan(span, amplifier)
+        elif amplifier is not None:
+            raise ValueError("`amplifier` goes with a Fibre; a span already holds its amplifier.")
+        if _span_count(_as_span(span)) is not None:
+            raise ValueError("`GNLink.uniform` takes a single span (scalar `fibre.length`).")
+        return cls(span, n_spans=n_spans, **kwargs)
 
     @property
-    def uniform_spans(self) -> bool:
-        return jnp.ndim(self.spans.length) == 0
+    def n_spans(self) -> int:
+        return sum(self.counts)
 
-    def stacked_spans(self) -> Fibre:
-        """The spans with a leading `spans` axis on every field."""
-        return self.spans.stack(self.n_spans) if self.uniform_spans else self.spans
+    @property
+    def segments(self) -> tuple[AbstractSpan, ...]:
+        return self.spans if isinstance(self.spans, tuple) else (self.spans,)
+
+    def _segment(self, span, count, stacked, spectrum, power, prescribed):
+        """Budgets of one segment's spans and the power leaving it."""
+        f = spectrum.frequency
+
+        def step(span_, p):
+            out = span_.propagate(spectrum, p)
+            budget = _SpanBudget(
+                nsr_ase=_safe_ratio(out.ase, out.output_power),
+                nli=self.nli.span(out.profile, spectrum),
+                gain=out.gain,
+                power=p,
+                fibre=FibreSummary.of(span_.fibre, f),
+            )
+            return budget, out.output_power
+
+        if not stacked and prescribed is None and span.restores_launch_power:
+            # identical spans and launch powers: one span's budget, repeated (exact)
+            budget, _ = step(span, power)
+            return jax.tree.map(lambda x: jnp.broadcast_to(x, (count,) + x.shape), budget), power
+
+        def body(p, xs):
+            span_x, p_x = xs
+            span_ = span if span_x is None else eqx.combine(span_x, static)
+            budget, p_out = step(span_, p if p_x is None else p_x)
+            return p_out, budget
+
+        dynamic, static = eqx.partition(span, eqx.is_array) if stacked else (None, None)
+        body = jax.checkpoint(body, prevent_cse=False)  # memory O(channels^2), not O(spans channels^2)
+        power_out, budget = jax.lax.scan(body, power, (dynamic, prescribed), length=count)
+        return budget, power_out
 
     @eqx.filter_jit
     def __call__(self, spectrum: Spectrum) -> LinkResult:
         spectrum = spectrum.checked()
         f, b = spectrum.frequency, spectrum.symbol_rate
         n = self.n_spans
-
-        def one_span(fibre, amp, p):
-            fibre = fibre.checked()
-            rho_l = isrs_profile(fibre, f, p, fibre.length[None])[:, 0]
-            gain = amp.gain_at(f, rho_l)
-            pase = ase_power(amp.nf_at(f), gain, f, b)
-            nsr_ase = _safe_ratio(pase, p * rho_l * gain)
-            return nsr_ase, self.nli.span(fibre, spectrum, p), gain
-
-        if self.uniform_spans and not self.amplifiers_per_span and spectrum.power.ndim == 1:
-            # identical spans and launch powers: one span's budget, repeated (exact)
-            out = one_span(self.spans, self.amplifiers, spectrum.power)
-            nsr_ase, nli, gain = jax.tree.map(lambda x: jnp.broadcast_to(x, (n,) + x.shape), out)
-            power = jnp.broadcast_to(spectrum.power, (n,) + spectrum.power.shape)
-        else:
-            power = spectrum.span_power(n)
-            axes = (None if self.uniform_spans else 0, 0 if self.amplifiers_per_span else None, 0)
-            nsr_ase, nli, gain = jax.vmap(one_span, in_axes=axes)(self.spans, self.amplifiers, power)
-        eps = coherence_factor(self.stacked_spans(), f, b) if self.nli.coherent else jnp.zeros_like(f)
-        nsr_nli = accumulate(self.nli, nli, power, eps)
-        p1 = power[0]
+        per_span = spectrum.power.ndim == 2
+        if per_span:
+            spectrum.span_power(n)  # checks the span count
+        power = spectrum.power[0] if per_span else spectrum.power
+        budgets, start = [], 0
+        for span, count, stacked in zip(self.segments, self.counts, self.stacked):
+            prescribed = spectrum.power[start : start + count] if per_span else None
+            budget, power = self._segment(span, count, stacked, spectrum, power, prescribed)
+            budgets.append(budget)
+            start += count
+        budget = budgets[0] if len(budgets) == 1 else jax.tree.map(lambda *xs: jnp.concatenate(xs), *budgets)
+        eps = coherence_factor(budget.fibre, f, b) if self.nli.coherent else jnp.zeros_like(f)
+        nsr_nli = accumulate(self.nli, budget.nli, budget.power, eps)
+        p1 = budget.power[0]
         zeros = jnp.zeros_like(f)
         nsr_roadm = zeros if self.roadm is None else _safe_ratio(self.roadm.nsr(f, b, 1.0), p1)
         nsr_trx = zeros if self.transceiver is None else jnp.broadcast_to(1.0 / self.transceiver.snr, f.shape)
@@ -207,15 +268,16 @@ class GNLink(eqx.Module):
             frequency=f,
             symbol_rate=b,
             power=p1,
-            nsr_ase=jnp.cumsum(nsr_ase, axis=0),
+            span_power=budget.power,
+            nsr_ase=jnp.cumsum(budget.nsr_ase, axis=0),
             nsr_nli=nsr_nli,
             nsr_roadm=nsr_roadm,
             nsr_transceiver=nsr_trx,
             eta=_safe_ratio(nsr_nli[-1], p1**2),
-            eta_spm_span=nli.spm,
-            nsr_xpm_span=nli.xpm,
+            eta_spm_span=budget.nli.spm,
+            nsr_xpm_span=budget.nli.xpm,
             eps=eps,
-            gain=gain,
+            gain=budget.gain,
         )
 
     def gsnr(self, spectrum: Spectrum) -> Float[Array, " channels"]:

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float
 
-from ._raman_link import RamanLink
+from ._link import GNLink
 from ._spectrum import Spectrum
 
 
@@ -26,11 +26,11 @@ class PumpOptimisation(eqx.Module):
     forward_power: Float[Array, " fpumps"]
     backward_power: Float[Array, " bpumps"]
     history: Float[Array, " steps"]
-    link: RamanLink
+    link: GNLink
     spectrum: Spectrum
 
 
-def total_throughput_tbps(link: RamanLink, spectrum: Spectrum) -> Float[Array, ""]:
+def total_throughput_tbps(link: GNLink, spectrum: Spectrum) -> Float[Array, ""]:
     """Total Shannon throughput of the link, Tb/s (the default objective)."""
     return jnp.sum(link(spectrum).throughput()) / 1e12
 
@@ -53,7 +53,7 @@ def _powers(x, n_fwd, lo, hi, budget):
 
 
 def optimise_pumps(
-    link: RamanLink,
+    link: GNLink,
     spectrum: Spectrum,
     *,
     steps: int = 30,
@@ -65,7 +65,7 @@ def optimise_pumps(
     max_frequency_shift: float = 2e12,
     launch_powers: bool = False,
     max_launch_change_db: float = 3.0,
-    objective: Callable[[RamanLink, Spectrum], Array] = total_throughput_tbps,
+    objective: Callable[[GNLink, Spectrum], Array] = total_throughput_tbps,
     callback: Callable[[int, float], None] | None = None,
 ) -> PumpOptimisation:
     """Maximise `objective(link, spectrum)` over the pump powers of `link.span` (and optionally the
@@ -84,7 +84,7 @@ def optimise_pumps(
     """
     if min_power <= 0 or max_power <= min_power:
         raise ValueError(f"Need 0 < min_power < max_power; got {min_power}, {max_power}.")
-    n_pumps = link.span.forward.n + link.span.backward.n
+    n_pumps = link.spans.forward.n + link.spans.backward.n
     if n_pumps == 0:
         raise ValueError("The link's span has no pumps to optimise.")
     if total_power is not None and total_power < n_pumps * min_power:
@@ -93,16 +93,16 @@ def optimise_pumps(
         raise ValueError("`optimise_pumps` takes a spectrum with one launch power per channel.")
     opt = optax.adam(0.05) if optimiser is None else optimiser
     lo, hi = jnp.log(min_power), jnp.log(max_power)
-    n_fwd = link.span.forward.n
-    f0 = (link.span.forward.frequency, link.span.backward.frequency)
+    n_fwd = link.spans.forward.n
+    f0 = (link.spans.forward.frequency, link.spans.backward.frequency)
     shift_thz = max_frequency_shift / 1e12
 
     def apply(x):
         powers = _powers(x["pump"], n_fwd, lo, hi, total_power)
-        new_link = eqx.tree_at(lambda l: (l.span.forward.power, l.span.backward.power), link, powers)
+        new_link = eqx.tree_at(lambda l: (l.spans.forward.power, l.spans.backward.power), link, powers)
         if frequencies:
             df = jnp.clip(x["frequency"], -shift_thz, shift_thz) * 1e12
-            new_link = eqx.tree_at(lambda l: (l.span.forward.frequency, l.span.backward.frequency),
+            new_link = eqx.tree_at(lambda l: (l.spans.forward.frequency, l.spans.backward.frequency),
                                    new_link, (f0[0] + df[:n_fwd], f0[1] + df[n_fwd:]))
         new_spectrum = spectrum
         if launch_powers:
@@ -119,7 +119,7 @@ def optimise_pumps(
         updates, state = opt.update(grad, state, x)
         return optax.apply_updates(x, updates), state, -value
 
-    p0 = jnp.clip(jnp.concatenate([link.span.forward.power, link.span.backward.power]), min_power, max_power)
+    p0 = jnp.clip(jnp.concatenate([link.spans.forward.power, link.spans.backward.power]), min_power, max_power)
     if total_power is None:
         x = {"pump": jnp.log(p0)}
     else:
@@ -139,5 +139,5 @@ def optimise_pumps(
     history.append(float(-eqx.filter_jit(loss)(x)))
     best_link, best_spectrum = apply(x)
     return PumpOptimisation(
-        best_link.span.forward.power, best_link.span.backward.power, jnp.asarray(history), best_link, best_spectrum
+        best_link.spans.forward.power, best_link.spans.backward.power, jnp.asarray(history), best_link, best_spectrum
     )

@@ -13,9 +13,12 @@ import optimistix as optx
 import scipy.optimize
 from jaxtyping import Array, ArrayLike, Float
 
+from ._amplifier import Edfa, ase_power
 from ._checks import as_float_array, check_eager, check_traced
 from ._fibre import Fibre
+from ._profile import SampledProfile
 from ._raman_gain import raman_coupling
+from ._span import AbstractSpan, SpanOutput
 from ._units import BOLTZMANN, PLANCK, db_per_km_to_per_m
 
 
@@ -186,7 +189,7 @@ class RamanProfile(eqx.Module):
         return self.signal[:, -1] / self.signal[:, 0]
 
 
-class RamanSpan(eqx.Module):
+class RamanSpan(AbstractSpan):
     """A fibre span with distributed Raman pumps; solves the coupled pump/signal power equations
 
         dP_i/dz = s_i (-alpha_i + sum_k M_ik P_k) P_i,   s_i = +1 (z-travelling), -1 (backward pumps),
@@ -198,6 +201,7 @@ class RamanSpan(eqx.Module):
 
     - `fibre`: the `Fibre` (signal loss, Raman gain; a triangular or tabulated gain).
     - `forward`, `backward`: `Pumps` (either may be empty).
+    - `amplifier`: an `Edfa` after the fibre (hybrid Raman + EDFA span), or None (Raman only).
     - `signal_signal`: keep the signal-signal Raman block (ISRS). Set False when a closed-form ISRS
       term accounts for it, to avoid double counting.
     - `photon_ratio`: the higher-frequency wave loses f_i/f_k times the gained power (photon counting).
@@ -224,6 +228,7 @@ class RamanSpan(eqx.Module):
     fibre: Fibre
     forward: Pumps
     backward: Pumps
+    amplifier: Edfa | None = None
     signal_signal: bool = eqx.field(static=True, default=True)
     photon_ratio: bool = eqx.field(static=True, default=True)
     ode_solver: diffrax.AbstractSolver = diffrax.Tsit5()
@@ -365,3 +370,63 @@ class RamanSpan(eqx.Module):
         if throw:
             p = result.error_if(p, result != RESULTS.successful)
         return RamanProfile(z=z, signal=p[:n], forward_pump=p[n : n + mf], backward_pump=p[n + mf :], ase=ase, result=result)
+
+    def fit_init(self, signal_frequency, signal_power, profile: RamanProfile) -> Float[Array, "channels 5"]:
+        """First guess (1/m) for the ansatz fit from the linearised Raman ODE (docs/raman.md)."""
+        f = signal_frequency
+        n = f.shape[0]
+        freqs = jnp.concatenate([f, self.forward.frequency, self.backward.frequency])
+        m = raman_coupling(self.fibre.raman, freqs, self.photon_ratio)[:n]
+        p_fwd = jnp.concatenate([signal_power if self.signal_signal else jnp.zeros(n), profile.forward_pump[:, 0]])
+        c_f = -m[:, : n + self.forward.n] @ p_fwd
+        c_b = -m[:, n + self.forward.n :] @ profile.backward_pump[:, -1]
+        alpha = self.fibre.alpha(f)
+        a_b = jnp.mean(self.backward.attenuation) if self.backward.n else jnp.mean(alpha)
+        return jnp.stack([c_f, alpha, c_b, jnp.broadcast_to(a_b, (n,)), alpha], axis=-1)
+
+    def spontaneous_factor(self, signal_frequency) -> Float[Array, " channels"]:
+        """n_sp = 1/(1 - exp(-h df/(k T))) with df from the power-weighted mean pump frequency."""
+        pf = jnp.concatenate([self.forward.frequency, self.backward.frequency])
+        pp = jnp.concatenate([self.forward.power, self.backward.power])
+        if pf.shape[0]:
+            f_pump = jnp.sum(pf * pp) / jnp.maximum(jnp.sum(pp), 1e-30)
+        else:
+            f_pump = jnp.max(signal_frequency) + 13e12
+        shift = jnp.maximum(f_pump - signal_frequency, 1e9)
+        return 1 / (-jnp.expm1(-PLANCK * shift / (BOLTZMANN * self.temperature)))
+
+    def propagate(self, spectrum, power):
+        """The ODE profile, and the hybrid DRA (+ EDFA) noise: with `spontaneous`, the ODE's
+        spontaneous Raman ASE amplified by the EDFA plus the EDFA's own; otherwise the Friis cascade
+        of the lumped-equivalent DRA and the EDFA (`hybrid_noise_figure`) behind the passive loss,
+        P_ASE = (NF G_span/e^{-alpha L} - 1) h f B with G_span = rho(L) G_EDFA."""
+        f, b = spectrum.frequency, spectrum.symbol_rate
+        prof = self.solve(f, power, noise_bandwidth=b if self.spontaneous else None)
+        rho = prof.rho
+        t = rho[:, -1]
+        amp = self.amplifier
+        gain = jnp.ones_like(t) if amp is None else amp.gain(f, b, power * t, t)
+        nf_edfa = jnp.ones_like(t) if amp is None else amp.nf_at(f)
+        if self.spontaneous:
+            ase = prof.ase[:, -1] * gain + ase_power(nf_edfa, gain, f, b)
+        else:
+            passive = jnp.exp(-self.fibre.alpha(f) * self.fibre.length)
+            nf = hybrid_noise_figure(t / passive, self.spontaneous_factor(f), nf_edfa)
+            ase = ase_power(nf / passive, t * gain, f, b)
+        profile = SampledProfile(self.fibre, power, prof.z, rho, self.fit_init(f, power, prof))
+        return SpanOutput(profile, t, gain, ase)
+
+
+def hybrid_noise_figure(on_off_gain, n_sp, edfa_nf):
+    """NF of a distributed Raman amplifier (on-off gain G) followed by an EDFA, referred to the DRA input.
+
+    NF_DRA = 1/G + 2 n_sp (1 - 1/G); NF = NF_DRA + (NF_EDFA - 1)/G (Friis). G < 1 (no pumping,
+    ISRS depletion) is treated as G = 1 in NF_DRA.
+
+    ??? cite "References"
+        H. T. Friis, Proc. IRE 32(7), 1944; J. Bromage, JLT 22(1), 2004, Sec. IV (lumped-equivalent
+        NF of a distributed amplifier).
+    """
+    g = jnp.maximum(on_off_gain, 1.0)
+    nf_dra = 1 / g + 2 * n_sp * (1 - 1 / g)
+    return nf_dra + (edfa_nf - 1) / on_off_gain

@@ -7,13 +7,13 @@ from ._calibration import Calibration, apply_parameters, calibrate
 from ._fibre import Fibre
 from ._link import GNLink
 from ._raman import Pumps, RamanSpan
-from ._raman_link import RamanLink
+from ._nli import ModeSumGN
 from ._spectrum import Spectrum
 from ._superchannel import FilterCascade, Superchannel
 from ._units import per_m_to_db_per_km
 
 
-def xlron_pump_scenario(n_channels: int = 90, n_spans: int = 47, power_dbm: float = 0.0) -> tuple[RamanLink, Spectrum]:
+def xlron_pump_scenario(n_channels: int = 90, n_spans: int = 47, power_dbm: float = 0.0) -> tuple[GNLink, Spectrum]:
     """XLRON's 'Gerard 2025 recreation' preset: 5 backward pumps (200.5-211.1 THz, 275-50 mW), C+L
     signals over 9 THz centred on 190.5 THz, 100 km spans, C_r 1e-17 1/(W m Hz), alpha 3.68e-5 1/m,
     gamma 0.9 1/W/km, D 21 ps/nm/km. The span count and launch power are not published; 47 spans at
@@ -25,7 +25,7 @@ def xlron_pump_scenario(n_channels: int = 90, n_spans: int = 47, power_dbm: floa
     pumps = Pumps([200.5e12, 203.1e12, 205.7e12, 208.4e12, 211.1e12], [0.275, 0.180, 0.119, 0.077, 0.050])
     spacing = 9e12 / n_channels
     spectrum = Spectrum.uniform(n_channels, spacing, centre=190.5e12, symbol_rate=0.96 * spacing, power_dbm=power_dbm)
-    return RamanLink(RamanSpan(fibre, Pumps(), pumps), n_spans, amplifier=Edfa.from_db(5.0)), spectrum
+    return GNLink.uniform(RamanSpan(fibre, Pumps(), pumps, Edfa.from_db(5.0)), n_spans, nli=ModeSumGN()), spectrum
 
 
 # Locatelli et al., JOCN 2022, Table 1 (cases 1-9) and Table 4 (N = 6/8/10):
@@ -65,7 +65,7 @@ def locatelli_superchannel(case: int | str = 1, **kwargs) -> Superchannel:
     line = None
     if n_spans:
         fibre = Fibre.from_datasheet(80.0, attenuation_db_km=0.2, dispersion_ps_nm_km=16.7, gamma_per_w_km=1.3)
-        line = GNLink.uniform(fibre, n_spans, amplifiers=Edfa.from_db(5.5))
+        line = GNLink.uniform(fibre, n_spans, amplifier=Edfa.from_db(5.5))
     filters = FilterCascade.evenly(bw_ghz * 1e9, n_filters, n_spans)
     kwargs = {"transceiver_snr": 10 ** (LOCATELLI_FLOOR_DB / 10), "roll_off": roll_off, "receiver_roll_off": 0.0, **kwargs}
     return Superchannel.equidistant(

@@ -1,14 +1,12 @@
-"""Builders shared by the tests: reference cases from ../shared/refs as optnet objects."""
+"""Builders shared by the tests: the reference cases in tests/data as optnet objects."""
 
 import json
 import pathlib
 
 import numpy as np
 
-import os
-
-# ../shared beside the project root (developer machines and CI); OPTNET_SHARED overrides.
-REFS = pathlib.Path(os.environ.get("OPTNET_SHARED", pathlib.Path(__file__).resolve().parents[2] / "shared")) / "refs"
+# copies of shared/refs (the project never reads ../shared)
+REFS = pathlib.Path(__file__).resolve().parent / "data"
 
 
 def load_cases():
@@ -41,7 +39,7 @@ def build(case, nli=None, power=None, kurtosis=None, n_spans=None):
     )
     nli = nli or on.ClosedFormGN(coherent=i["coherent"])
     link = on.GNLink.uniform(
-        fibre, n_spans or i["n_spans"], amplifiers=on.Edfa.from_db(i["NF_dB_for_SNR"]), nli=nli
+        fibre, n_spans or i["n_spans"], amplifier=on.Edfa.from_db(i["NF_dB_for_SNR"]), nli=nli
     )
     f = i["ref_frequency_Hz"] + np.asarray(i["f_offset_Hz"])
     phi = np.asarray(i.get("excess_kurtosis_Phi", 0.0) if kurtosis is None else kurtosis)

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._fibre import Fibre
+from .._profile import AbstractProfile
 from .._spectrum import Spectrum
 
 
@@ -35,18 +36,40 @@ class AbstractNLIModel(eqx.Module):
 
     - `coherent`: add SPM coherently over spans (n^(1+eps)); False gives incoherent accumulation.
     - `modulation_correction`: apply the excess-kurtosis correction (Semrau et al., JLT 37(19), 2019).
+
+    Both are static (control flags, not parameters), so plain `jax.jit`/`jax.grad` work on modules
+    holding a model.
     """
 
     coherent: eqx.AbstractVar[bool]
     modulation_correction: eqx.AbstractVar[bool]
 
     @abc.abstractmethod
-    def span(self, fibre: Fibre, spectrum: Spectrum, power: Float[Array, " channels"]) -> SpanNLI:
-        """NLI coefficients of one span (unstacked `fibre`) for the channels of `spectrum`
-        launched with `power` (W, this span's launch power)."""
+    def span(self, profile: AbstractProfile, spectrum: Spectrum) -> SpanNLI:
+        """NLI coefficients of one span whose channels (frequencies, symbol rates and formats from
+        `spectrum`) have the power profile `profile` (which carries the fibre and the launch power)."""
 
 
-def coherence_factor(spans: Fibre, frequency, symbol_rate) -> Float[Array, " channels"]:
+class FibreSummary(eqx.Module):
+    """Per-span fibre data the multi-span accumulation needs (each with a leading `spans` axis).
+
+    **Fields:** `alpha` (1/m, spans x channels), `beta2` (s^2/m), `beta3_thz` (s^2/m per THz),
+    `ref_frequency` (Hz), `length` (m).
+    """
+
+    alpha: Float[Array, "spans channels"]
+    beta2: Float[Array, " spans"]
+    beta3_thz: Float[Array, " spans"]
+    ref_frequency: Float[Array, " spans"]
+    length: Float[Array, " spans"]
+
+    @classmethod
+    def of(cls, fibre: Fibre, frequency) -> "FibreSummary":
+        """The summary of one span (no `spans` axis; stacked by the link's scan)."""
+        return cls(fibre.alpha(frequency), fibre.beta2, fibre.beta3_thz, fibre.ref_frequency, fibre.length)
+
+
+def coherence_factor(spans: FibreSummary, frequency, symbol_rate) -> Float[Array, " channels"]:
     """Coherence factor eps_i of SPM accumulation over spans.
 
     eps = (3/10) ln(1 + (6/a)/(L_s asinh((pi^2/2)|beta2_i| B^2/a))), with alpha, beta and span
@@ -56,7 +79,7 @@ def coherence_factor(spans: Fibre, frequency, symbol_rate) -> Float[Array, " cha
         P. Poggiolini, "The GN model of non-linear propagation in uncompensated coherent optical
         systems", JLT 30(24), 2012, Eq. (22); beta3 extension as in Semrau et al., JLT 37(9), 2019.
     """
-    alpha = jax.vmap(lambda f: f.alpha(frequency))(spans).mean(axis=0)
+    alpha = spans.alpha.mean(axis=0)
     beta = jnp.mean(spans.beta2) + jnp.mean(spans.beta3_thz) * (frequency - jnp.mean(spans.ref_frequency)) / 1e12
     ls = jnp.mean(spans.length)
     x = (jnp.pi**2 / 2) * jnp.abs(beta) * symbol_rate**2 / alpha

@@ -3,8 +3,7 @@
 import equinox as eqx
 import jax.numpy as jnp
 
-from .._fibre import Fibre
-from .._isrs import isrs_rate
+from .._profile import AbstractProfile
 from .._raman_gain import TriangularRamanGain
 from .._spectrum import Spectrum
 from .base import AbstractNLIModel, SpanNLI, asymptotic_kurtosis_term
@@ -28,11 +27,12 @@ class ClosedFormGN(AbstractNLIModel):
         modulation correction: Semrau et al., JLT 37(19), 2019, Eq. (16).
     """
 
-    coherent: bool = True
-    modulation_correction: bool = True
+    coherent: bool = eqx.field(static=True, default=True)
+    modulation_correction: bool = eqx.field(static=True, default=True)
     tilt_about_reference: bool = eqx.field(static=True, default=False)
 
-    def span(self, fibre: Fibre, spectrum: Spectrum, power) -> SpanNLI:
+    def span(self, profile: AbstractProfile, spectrum: Spectrum) -> SpanNLI:
+        fibre, power = profile.fibre, profile.power
         frequency, symbol_rate, excess_kurtosis = spectrum.frequency, spectrum.symbol_rate, spectrum.excess_kurtosis
         n = frequency.shape[0]
         eye = jnp.eye(n, dtype=bool)
@@ -47,7 +47,7 @@ class ClosedFormGN(AbstractNLIModel):
                 raise TypeError("`tilt_about_reference=True` needs a TriangularRamanGain.")
             r = -jnp.sum(power) * fibre.raman.slope * fo
         else:
-            r = isrs_rate(fibre, frequency, power)
+            r = profile.isrs_rate()
         t = (a + ab + r) ** 2
         # SPM, Semrau 2019 Eq. (10); phi_i = (3/2) pi^2 (beta2 + 2 pi beta3 f_i).
         phi = 1.5 * jnp.pi**2 * fibre.gvd_offset(fo)

@@ -8,7 +8,7 @@ from jaxtyping import Array, Float
 
 from .._fibre import Fibre
 from .._spectrum import Spectrum
-from .._isrs import effective_length, isrs_profile, isrs_rate
+from .._profile import AbstractProfile
 from .base import AbstractNLIModel, SpanNLI, asymptotic_kurtosis_term
 
 
@@ -60,8 +60,9 @@ class NumericalGN(AbstractNLIModel):
     - SPM: (16/27) gamma^2/B^2 times the integral of s(nu1) s(nu2) s(nu1+nu2) |F_i(4 pi^2 beta_i nu1 nu2)|^2;
       for rectangular spectra (the hexagon |nu1|, |nu2|, |nu1 + nu2| <= B/2) reduced exactly to one
       integral over u = nu1 nu2.
-    - F is the link function of the profile (see `link_function`); the profile is the ISRS profile
-      (`isrs_profile`) or, with `linearised_profile`, its first-order form used by the closed form.
+    - F is the link function of the profile (see `link_function`) sampled as the span gives it (the
+      ISRS profile of a passive span, the ODE profile of a Raman span) or, with `linearised_profile`,
+      the profile's exponential-mode form (for a passive span the first-order profile of the closed form).
 
     PSDs are evaluated at the channel centre and multiplied by B (the closed-form convention). No
     SPM-domain heuristic and no L -> infinity: this is the reference the closed form approximates.
@@ -70,7 +71,8 @@ class NumericalGN(AbstractNLIModel):
 
     - `coherent`, `modulation_correction`: as for `ClosedFormGN`.
     - `n_z`: profile segments per span; `n_nu`: quadrature nodes per frequency integral.
-    - `linearised_profile`: use rho = e^{-a z}(1 + r_i L_eff(z)) instead of the exact ISRS profile.
+    - `linearised_profile`: use the profile's mode form (for a passive span rho = e^{-a z}(1 + r_i L_eff(z)))
+      instead of its samples.
     - `raised_cosine`: use raised-cosine spectra with the spectrum's `roll_off` (default: rectangular).
 
     ??? cite "References"
@@ -79,32 +81,26 @@ class NumericalGN(AbstractNLIModel):
         Poggiolini, JLT 30(24), 2012, Eq. (1) (GN reference formula, arbitrary PSDs).
     """
 
-    coherent: bool = True
-    modulation_correction: bool = True
+    coherent: bool = eqx.field(static=True, default=True)
+    modulation_correction: bool = eqx.field(static=True, default=True)
     n_z: int = eqx.field(static=True, default=64)
     n_nu: int = eqx.field(static=True, default=48)
     linearised_profile: bool = eqx.field(static=True, default=False)
     raised_cosine: bool = eqx.field(static=True, default=False)
 
-    def profile(self, fibre: Fibre, frequency, power, z) -> Float[Array, "channels z"]:
-        """Normalised power profile rho_i(z) on the grid `z` (m)."""
+    def _grid(self, profile: AbstractProfile):
         if self.linearised_profile:
-            a = fibre.alpha(frequency)[:, None]
-            r = isrs_rate(fibre, frequency, power)[:, None]
-            return jnp.exp(-a * z) * (1 + r * effective_length(a, z))
-        return isrs_profile(fibre, frequency, power, z)
-
-    def _grid(self, fibre, frequency, power):
-        z = jnp.linspace(0.0, 1.0, self.n_z + 1) * fibre.length
-        return z, self.profile(fibre, frequency, power, z)
+            z = jnp.linspace(0.0, 1.0, self.n_z + 1) * profile.fibre.length
+            return z, profile.mode_samples(z)
+        return profile.samples(self.n_z)
 
     def _roll_off(self, spectrum):
         return spectrum.roll_off if self.raised_cosine else jnp.zeros_like(spectrum.roll_off)
 
-    def xpm_matrix(self, fibre: Fibre, spectrum: Spectrum, power) -> Float[Array, "channels channels"]:
+    def xpm_matrix(self, profile: AbstractProfile, spectrum: Spectrum) -> Float[Array, "channels channels"]:
         """X_ik (1/W^2): XPM on channel i from unit power in channel k; diagonal 0."""
-        z, rho = self._grid(fibre, spectrum.frequency, power)
-        return self._xpm(fibre, spectrum.frequency, spectrum.symbol_rate, self._roll_off(spectrum), z, rho)
+        z, rho = self._grid(profile)
+        return self._xpm(profile.fibre, spectrum.frequency, spectrum.symbol_rate, self._roll_off(spectrum), z, rho)
 
     def _xpm(self, fibre, frequency, b, beta, z, rho):
         n = frequency.shape[0]
@@ -165,12 +161,9 @@ class NumericalGN(AbstractNLIModel):
         fn = raised if self.raised_cosine else rectangular
         return jax.vmap(fn)(rho, fibre.beta2_at(frequency), b, a, beta)
 
-    def span(self, fibre: Fibre, spectrum: Spectrum, power) -> SpanNLI:
-        z, rho = self._grid(fibre, spectrum.frequency, power)
-        return self.from_profile(fibre, spectrum, power, z, rho)
-
-    def from_profile(self, fibre: Fibre, spectrum: Spectrum, power, z: Float[Array, " z"], rho: Float[Array, "channels z"]) -> SpanNLI:
-        """NLI of one span for a given normalised profile rho (e.g. from `RamanSpan.solve`) on `z` (m)."""
+    def span(self, profile: AbstractProfile, spectrum: Spectrum) -> SpanNLI:
+        fibre, power = profile.fibre, profile.power
+        z, rho = self._grid(profile)
         frequency, b = spectrum.frequency, spectrum.symbol_rate
         beta = self._roll_off(spectrum)
         x = self._xpm(fibre, frequency, b, beta, z, rho)

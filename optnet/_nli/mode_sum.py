@@ -1,0 +1,66 @@
+"""Closed-form GN model for profiles that are sums of exponential modes (Raman-amplified spans)."""
+
+import equinox as eqx
+import jax.numpy as jnp
+
+from .._profile import AbstractProfile
+from .._spectrum import Spectrum
+from .base import AbstractNLIModel, SpanNLI, asymptotic_kurtosis_term
+
+
+def _overlap(amp, rate, length):
+    """M_ll' = A_l A_l' (1 - e^{-(x_l + x_l') L})/(x_l + x_l'), -> A_l A_l' L as x_l + x_l' -> 0."""
+    s = rate[..., :, None] + rate[..., None, :]
+    small = jnp.abs(s * length) < 1e-8
+    s_safe = jnp.where(small, 1.0, s)
+    w = jnp.where(small, length, -jnp.expm1(-s * length) / s_safe)
+    return amp[..., :, None] * amp[..., None, :] * w
+
+
+class ModeSumGN(AbstractNLIModel):
+    """Closed-form SPM/XPM for profiles that are sums of exponential modes (the fitted DRA ansatz,
+    or the linearised ISRS profile of a passive span, at its finite length).
+
+    eta_SPM = (4/9)(gamma^2/B_i^2)(pi/phi_i) sum_{l,l'} M_ll' [asinh(phi_i B_i^2/(pi|x_l|)) + asinh(.. x_l' ..)],
+    X_ik = (32/27) gamma^2/(B_k phi_ik) sum_{l,l'} M^(k)_ll' [atan(phi_ik B_i/|x_l|) + atan(.. x_l' ..)],
+    M_ll' = A_l A_l' (1 - e^{-(x_l + x_l') L})/(x_l + x_l'). For two decaying modes and L -> inf it is
+    exactly the closed form of Semrau et al. (JLT 37(9), 2019).
+
+    **Fields:** `coherent`, `modulation_correction` as for `ClosedFormGN` (static).
+
+    ??? cite "References"
+        Our derivation for any sum of exponential modes (docs/raman.md), validated against numerical
+        GN integrals; ansatz of H. Buglia et al., JLT 2024 (arXiv 2304.11974).
+        Not yet compared with Buglia's published SPM/XPM formulas, which we could not obtain.
+    """
+
+    coherent: bool = eqx.field(static=True, default=True)
+    modulation_correction: bool = eqx.field(static=True, default=True)
+
+    def span(self, profile: AbstractProfile, spectrum: Spectrum) -> SpanNLI:
+        fibre, power = profile.fibre, profile.power
+        f, b = spectrum.frequency, spectrum.symbol_rate
+        n = f.shape[0]
+        eye = jnp.eye(n, dtype=bool)
+        fo = f - fibre.ref_frequency
+        g2 = fibre.gamma**2
+        length = fibre.length
+        amp, rate = profile.modes()
+        m = _overlap(amp, rate, length)  # (n, modes, modes)
+        # growing modes are mirrored to the far end (notes Sec. 5.4); the tiny floor keeps asinh/atan
+        # finite for an exactly flat (usually empty, A_l = 0) mode
+        ax = jnp.maximum(jnp.abs(rate), 1e-12 / length)
+        phi = 1.5 * jnp.pi**2 * fibre.gvd_offset(fo)
+        arg = phi[:, None] * b[:, None] ** 2 / (jnp.pi * ax)  # (n, modes)
+        sh = jnp.arcsinh(arg)
+        spm = (4 / 9) * g2 / b**2 * jnp.pi / phi * jnp.sum(m * (sh[:, :, None] + sh[:, None, :]), axis=(-2, -1))
+        phik = 2 * jnp.pi**2 * (fo[None, :] - fo[:, None]) * fibre.gvd_offset(0.5 * (fo[None, :] + fo[:, None]))
+        phik = jnp.where(eye, 1.0, phik)
+        at = jnp.arctan(phik[:, :, None] * b[:, None, None] / ax[None, :, :])  # (i, k, l)
+        x = (32 / 27) * g2 / (b[None, :] * phik) * jnp.einsum("kab,ika->ik", m, at) * 2  # symmetric in l, l'
+        x = jnp.where(eye, 0.0, x)
+        p2 = power**2
+        leff = jnp.sum(amp * (-jnp.expm1(-rate * length)) / jnp.where(jnp.abs(rate * length) < 1e-8, 1.0, rate), axis=-1)
+        asym = asymptotic_kurtosis_term(fibre, fo, b, leff**2)
+        kurt = spectrum.excess_kurtosis
+        return SpanNLI(spm=spm, xpm=x @ p2, xpm_kurtosis=x @ (kurt * p2), asymptotic_kurtosis=asym @ (kurt * p2))
