@@ -89,11 +89,11 @@ def gradient_agreement():
     for name, (n, spacing, centre, pdbm, length, pf, pp, spans) in scenarios.items():
         fibre = on.Fibre.from_datasheet(length)
         s = on.Spectrum.uniform(n, spacing, centre=centre, symbol_rate=0.8 * spacing, power_dbm=pdbm)
-        span = on.RamanSpan(fibre, on.Pumps(), on.Pumps(pf, pp), n_z=61)
+        span = on.RamanSpan(fibre, on.Pumps(), on.Pumps(pf, pp), on.Edfa.from_db(5.0), n_z=61)
         grads = []
         for nli in (on.ModeSumGN(), on.NumericalGN(n_z=32, n_nu=32)):
-            link = on.RamanLink(span, spans, nli=nli)
-            grads.append(jax.grad(lambda p: on.total_throughput_tbps(eqx.tree_at(lambda l: l.span.backward.power, link, p), s))(span.backward.power))
+            link = on.GNLink.uniform(span, spans, nli=nli)
+            grads.append(jax.grad(lambda p: on.total_throughput_tbps(eqx.tree_at(lambda l: l.spans.backward.power, link, p), s))(span.backward.power))
         gs, ge = grads
         cos = float(jnp.dot(gs, ge) / (jnp.linalg.norm(gs) * jnp.linalg.norm(ge)))
         ratio = float(jnp.linalg.norm(gs) / jnp.linalg.norm(ge))

@@ -16,7 +16,7 @@ import optnet as on  # noqa: E402
 
 def main(steps: int = 100, n_channels: int = 120):
     fibre = on.Fibre.from_datasheet(80.0, raman_slope_per_w_km_thz=0.028)
-    link = on.GNLink.uniform(fibre, 20, amplifiers=on.Edfa.from_db(5.5), transceiver=on.Transceiver.from_db(22.0))
+    link = on.GNLink.uniform(fibre, 20, amplifier=on.Edfa.from_db(5.5), transceiver=on.Transceiver.from_db(22.0))
     spectrum = on.Spectrum.uniform(n_channels, 75e9, centre=192.5e12, symbol_rate=64e9, power_dbm=0.0)
 
     def throughput(p_dbm):

@@ -187,7 +187,7 @@ def optimise_pumps_cmd(
     link, spectrum = xlron_pump_scenario(channels, spans)
     if exact:
         link = eqx.tree_at(lambda l: l.nli, link, on.NumericalGN(n_z=32, n_nu=32))
-    budget = float(jnp.sum(link.span.backward.power)) if budget_mw is None else budget_mw * 1e-3
+    budget = float(jnp.sum(link.spans.backward.power)) if budget_mw is None else budget_mw * 1e-3
     t0 = time.perf_counter()
     with Progress(console=console) as progress:
         task = progress.add_task("Adam on pump powers", total=steps)
@@ -196,15 +196,15 @@ def optimise_pumps_cmd(
             callback=lambda k, v: progress.update(task, advance=1, description=f"Adam on pump powers: {v:.3f} Tb/s"),
         )
     wall = time.perf_counter() - t0
-    before, after = link.profile(spectrum), res.link.profile(spectrum)
-    span_loss_db = np.asarray(on.per_m_to_db_per_km(link.span.fibre.alpha(spectrum.frequency))) * float(link.span.fibre.length) / 1e3
+    before, after = link.spans.solve(spectrum.frequency, spectrum.power), res.link.spans.solve(spectrum.frequency, spectrum.power)
+    span_loss_db = np.asarray(on.per_m_to_db_per_km(link.spans.fibre.alpha(spectrum.frequency))) * float(link.spans.fibre.length) / 1e3
     gain_before = np.asarray(on.linear_to_db(before.net_gain)) + span_loss_db  # on-off gain, dB
     gain_after = np.asarray(on.linear_to_db(after.net_gain)) + span_loss_db
     table = Table(title="pump powers")
     table.add_column("f [THz]", justify="right")
     table.add_column("before [mW]", justify="right")
     table.add_column("after [mW]", justify="right")
-    for f, p0, p1 in zip(np.asarray(link.span.backward.frequency), np.asarray(link.span.backward.power), np.asarray(res.backward_power)):
+    for f, p0, p1 in zip(np.asarray(link.spans.backward.frequency), np.asarray(link.spans.backward.power), np.asarray(res.backward_power)):
         table.add_row(f"{f / 1e12:.1f}", f"{p0 * 1e3:.1f}", f"{p1 * 1e3:.1f}")
     console.print(table)
     hist = np.asarray(res.history)
@@ -232,8 +232,8 @@ def optimise_pumps_cmd(
     plt.close(fig)
     (out / "pump_optimisation.json").write_text(json.dumps({
         "throughput_Tbps": hist.tolist(),
-        "pump_frequency_Hz": np.asarray(link.span.backward.frequency).tolist(),
-        "pump_power_W_before": np.asarray(link.span.backward.power).tolist(),
+        "pump_frequency_Hz": np.asarray(link.spans.backward.frequency).tolist(),
+        "pump_power_W_before": np.asarray(link.spans.backward.power).tolist(),
         "pump_power_W_after": np.asarray(res.backward_power).tolist(),
         "on_off_gain_dB_before": gain_before.tolist(),
         "on_off_gain_dB_after": gain_after.tolist(),

@@ -20,12 +20,12 @@ def test_bad_length(length):
     with pytest.raises(ValueError, match="length"):
         on.Fibre.from_datasheet(length)
     link, s = _ok()
-    bad = eqx.tree_at(lambda l: l.spans.length, link, jnp.asarray(length * 1e3))
+    bad = eqx.tree_at(lambda l: l.spans.fibre.length, link, jnp.asarray(length * 1e3))
     with pytest.raises(Exception, match="length"):
         jax.block_until_ready(bad(s).gsnr)
     # traced: a span length that is only known inside jit
     with pytest.raises(Exception, match="length"):
-        jax.block_until_ready(jax.jit(lambda L: eqx.tree_at(lambda l: l.spans.length, link, L)(s).gsnr)(jnp.asarray(length)))
+        jax.block_until_ready(jax.jit(lambda L: eqx.tree_at(lambda l: l.spans.fibre.length, link, L)(s).gsnr)(jnp.asarray(length)))
 
 
 def test_negative_power():
@@ -49,7 +49,7 @@ def test_nan_inputs():
     with pytest.raises(Exception, match="NaN"):
         jax.block_until_ready(link(eqx.tree_at(lambda x: x.power, s, s.power.at[2].set(jnp.nan))).gsnr)
     with pytest.raises(Exception, match="NaN"):
-        jax.block_until_ready(eqx.tree_at(lambda l: l.spans.gamma, link, jnp.asarray(jnp.nan))(s).gsnr)
+        jax.block_until_ready(eqx.tree_at(lambda l: l.spans.fibre.gamma, link, jnp.asarray(jnp.nan))(s).gsnr)
 
 
 def test_mismatched_shapes():
@@ -63,8 +63,15 @@ def test_mismatched_shapes():
     link, _ = _ok()
     with pytest.raises(ValueError, match="per-span profile"):
         link(on.Spectrum(f, 32e9, jnp.full((2, 4), 1e-3)))
-    with pytest.raises(ValueError, match="amplifiers"):
-        on.GNLink(on.Fibre.from_datasheet(80.0).stack(3), amplifiers=[on.Edfa.from_db(5.0)] * 2)
+    tri = on.Fibre.from_datasheet(80.0)
+    tab = on.Fibre.from_datasheet(80.0, raman=on.TabulatedRamanGain(jnp.asarray([0.0, 15e12]), jnp.asarray([0.0, 4e-14])))
+    with pytest.raises(ValueError, match="structure"):
+        on.stack_spans([tri, tab])
+    assert on.GNLink([tri, tab, tab]).counts == (1, 2)  # mixed kinds: one segment per run
+    with pytest.raises(ValueError, match="n_spans"):
+        on.GNLink([on.Fibre.from_datasheet(80.0)] * 2, n_spans=2)
+    with pytest.raises(ValueError, match="empty"):
+        on.GNLink([])
     with pytest.raises(ValueError, match="n_spans"):
         on.GNLink(on.Fibre.from_datasheet(80.0).stack(3), n_spans=4)
 
@@ -95,7 +102,7 @@ def test_noise_figure_below_0db():
     with pytest.raises(ValueError, match="0 dB"):
         on.Edfa.from_db(-1.0)
     link, s = _ok()
-    bad = eqx.tree_at(lambda l: l.amplifiers.noise_figure, link, jnp.asarray(0.5))
+    bad = eqx.tree_at(lambda l: l.spans.amplifier.noise_figure, link, jnp.asarray(0.5))
     with pytest.raises(Exception, match="0 dB"):
         jax.block_until_ready(bad(s).gsnr)
 
@@ -120,6 +127,10 @@ def test_wrong_types():
 
     with pytest.raises(TypeError, match="Fibre"):
         on.GNLink("not a fibre")
+    with pytest.raises(TypeError, match="amplifier"):
+        on.FibreSpan(on.Fibre.from_datasheet(80.0), on.Transceiver.from_db(20.0))
+    with pytest.raises(ValueError, match="amplifier"):
+        on.GNLink.uniform(on.FibreSpan(on.Fibre.from_datasheet(80.0)), 2, amplifier=on.Edfa.from_db(5.0))
     with pytest.raises(ValueError, match="n_spans"):
         on.GNLink.uniform(on.Fibre.from_datasheet(80.0), 0)
     with pytest.raises(ValueError, match="Unknown modulation"):

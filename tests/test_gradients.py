@@ -13,7 +13,6 @@ def _setup(nli=None, per_span_power=False):
     fibre = on.Fibre.from_datasheet(80.0, gamma_per_w_km=1.3, raman_slope_per_w_km_thz=0.028)
     link = on.GNLink(
         [fibre, eqx.tree_at(lambda f: f.length, fibre, jnp.asarray(95e3)), fibre],
-        amplifiers=on.Edfa.from_db(5.0),
         nli=nli or on.ClosedFormGN(),
         roadm=on.Roadm.from_db(18.0, 18.0, 6.0, n_express=1),
         transceiver=on.Transceiver.from_db(25.0),
@@ -47,12 +46,12 @@ def _fd(fun, tree, where, h_rel=1e-4):
 
 
 LINK_LEAVES = {
-    "span_length": lambda l: l.spans.length,
-    "attenuation": lambda l: l.spans.attenuation,
-    "gamma": lambda l: l.spans.gamma,
-    "beta2": lambda l: l.spans.beta2,
-    "raman_slope": lambda l: l.spans.raman.slope,
-    "noise_figure": lambda l: l.amplifiers.noise_figure,
+    "span_length": lambda l: l.spans.fibre.length,
+    "attenuation": lambda l: l.spans.fibre.attenuation,
+    "gamma": lambda l: l.spans.fibre.gamma,
+    "beta2": lambda l: l.spans.fibre.beta2,
+    "raman_slope": lambda l: l.spans.fibre.raman.slope,
+    "noise_figure": lambda l: l.spans.amplifier.noise_figure,
 }
 
 
@@ -85,13 +84,13 @@ def test_grad_numerical_model_launch_power():
 
 
 def test_uniform_fast_path_equals_stacked_spans():
-    """A repeated span (computed once) and the same spans stacked (vmapped) give the same budget."""
+    """A repeated span (computed once) and the same spans stacked (scanned) give the same budget."""
     import optnet as on
 
     fibre = on.Fibre.from_datasheet(90.0)
     s = on.Spectrum.uniform(10, 75e9, symbol_rate=64e9, power_dbm=2.0, modulation="QPSK")
     fast = on.GNLink.uniform(fibre, 4)(s)
-    slow = on.GNLink([fibre] * 4, amplifiers=[on.Edfa.from_db(5.0)] * 4)(s)
+    slow = on.GNLink([on.FibreSpan(fibre, on.Edfa.from_db(5.0))] * 4)(s)
     for a, b in zip(jax.tree.leaves(fast), jax.tree.leaves(slow)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
@@ -108,11 +107,11 @@ def test_jit_and_vmap_match_loop():
     np.testing.assert_allclose(batched, loop, rtol=1e-12)
     # vmap over links: a batch of span lengths
     lengths = jnp.asarray([[70e3, 80e3, 90e3], [100e3, 60e3, 80e3]])
-    links = eqx.tree_at(lambda l: l.spans.length, link, lengths)
-    in_axes = eqx.tree_at(lambda l: l.spans.length, jax.tree.map(lambda _: None, link), 0, is_leaf=lambda x: x is None)
+    links = eqx.tree_at(lambda l: l.spans.fibre.length, link, lengths)
+    in_axes = eqx.tree_at(lambda l: l.spans.fibre.length, jax.tree.map(lambda _: None, link), 0, is_leaf=lambda x: x is None)
     vm = eqx.filter_vmap(lambda l: l(spectrum).gsnr, in_axes=(in_axes,))(links)
     for b in range(2):
-        one = eqx.tree_at(lambda l: l.spans.length, link, lengths[b])
+        one = eqx.tree_at(lambda l: l.spans.fibre.length, link, lengths[b])
         np.testing.assert_allclose(vm[b], one(spectrum).gsnr, rtol=1e-12)
 
 

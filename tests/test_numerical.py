@@ -60,9 +60,9 @@ def test_numeric_xpm_matches_parseval(fig5a_numeric):
     import optnet as on
 
     _, _, _, (link, spectrum) = fig5a_numeric
-    fibre = link.spans  # a uniform link holds one (unstacked) span
+    fibre = link.spans.fibre  # a uniform link holds one (unstacked) span
     f, p, b = spectrum.frequency, spectrum.power, 40.004e9
-    x = link.nli.xpm_matrix(fibre, spectrum, p)
+    x = link.nli.xpm_matrix(on.IsrsProfile(fibre, p, spectrum.frequency), spectrum)
     z = np.arange(0, 100e3 + 0.25, 0.5)
     rho = np.asarray(on.isrs_profile(fibre, f, p, jnp.asarray(z)))
     fo = np.asarray(f - fibre.ref_frequency)
@@ -109,15 +109,15 @@ def test_raised_cosine_option():
     rect = on.NumericalGN()
     rc = on.NumericalGN(raised_cosine=True, n_nu=96)
     p = s.power
-    x_rect = rect.xpm_matrix(fibre, s, p)
+    x_rect = rect.xpm_matrix(on.IsrsProfile(fibre, p, s.frequency), s)
     s_small = eqx.tree_at(lambda s: s.roll_off, s, jnp.full(6, 1e-3))
-    np.testing.assert_allclose(rc.xpm_matrix(fibre, s_small, p), x_rect, rtol=2e-3)
+    np.testing.assert_allclose(rc.xpm_matrix(on.IsrsProfile(fibre, p, s_small.frequency), s_small), x_rect, rtol=2e-3)
     s_rc = eqx.tree_at(lambda s: s.roll_off, s, jnp.full(6, 0.2))
-    x_rc = rc.xpm_matrix(fibre, s_rc, p)
+    x_rc = rc.xpm_matrix(on.IsrsProfile(fibre, p, s_rc.frequency), s_rc)
     ratio = np.asarray(x_rc[0, 3:] / x_rect[0, 3:])  # far interferers of channel 0
     np.testing.assert_allclose(ratio, 1 - 0.2 / 4, rtol=0.01)
-    spm_rect = rect.span(fibre, s, p).spm
-    spm_small = rc.span(fibre, s_small, p).spm
+    spm_rect = rect.span(on.IsrsProfile(fibre, p, s.frequency), s).spm
+    spm_small = rc.span(on.IsrsProfile(fibre, p, s_small.frequency), s_small).spm
     np.testing.assert_allclose(spm_small, spm_rect, rtol=0.02)
-    spm_rc = rc.span(fibre, s_rc, p).spm
+    spm_rc = rc.span(on.IsrsProfile(fibre, p, s_rc.frequency), s_rc).spm
     assert np.all((spm_rc < spm_rect) & (spm_rc > 0.7 * spm_rect))

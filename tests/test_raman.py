@@ -81,14 +81,15 @@ def test_dra_mode_sum_closed_form_and_own_fit(cid):
     case, span, spectrum = _dra(cid)
     o = case["outputs"]
     fibre, p = span.fibre, spectrum.power
-    nli = on.ModeSumGN().from_params(fibre, spectrum, p, jnp.asarray(o["fit_params_C_f_a_f_C_b_a_b_a_per_m"]))
+    published = on.AnsatzProfile(fibre, p, jnp.asarray(o["fit_params_C_f_a_f_C_b_a_b_a_per_m"]))
+    nli = on.ModeSumGN().span(published, spectrum)
     np.testing.assert_allclose(nli.spm, o["eta_spm_closed_form"], rtol=1e-8)
     np.testing.assert_allclose(nli.xpm / p**2, o["eta_xpm_closed_form"], rtol=1e-8)
-    link = on.RamanLink(span, 1)
+    link = on.GNLink(span, nli=on.ModeSumGN())
     prof = span.solve(spectrum.frequency, p)
-    params, err, _ = on.fit_ansatz(prof.z, prof.rho, fibre.length, link.fit_init(spectrum, prof))
+    params, err, _ = on.fit_ansatz(prof.z, prof.rho, fibre.length, span.fit_init(spectrum.frequency, p, prof))
     assert float(err.max()) <= max(o["fit_max_abs_error_dB"]) + 0.01
-    own = on.ModeSumGN().from_params(fibre, spectrum, p, params)
+    own = on.ModeSumGN().span(on.AnsatzProfile(fibre, p, params), spectrum)
     eta_db = 10 * np.log10(np.asarray(own.spm + own.xpm / p**2))
     assert np.max(np.abs(eta_db - np.asarray(o["eta_closed_form_dB"]))) < META["tolerances_suggested"]["dra_fit_and_eta_from_own_fit_dB"]
     # the link's single-span eta is the same number
@@ -96,7 +97,8 @@ def test_dra_mode_sum_closed_form_and_own_fit(cid):
 
 
 def test_mode_sum_reduces_to_semrau_closed_form():
-    """Two decaying modes (the linearised ISRS profile) and a long span: ModeSumGN = ClosedFormGN."""
+    """Two decaying modes (the linearised ISRS profile) and a long span: ModeSumGN = ClosedFormGN,
+    whether the modes come from the ansatz or from the passive span's own profile."""
     import optnet as on
 
     fibre = on.Fibre.from_datasheet(400.0)  # e^{-2 alpha L} ~ 1e-16: L -> inf
@@ -104,10 +106,14 @@ def test_mode_sum_reduces_to_semrau_closed_form():
     alpha = fibre.alpha(s.frequency)
     r = on.isrs_rate(fibre, s.frequency, s.power)
     params = jnp.stack([-r, alpha, jnp.zeros(12), alpha, alpha], axis=-1)  # C_f = P_tot C_r f, a_f = abar
-    ms = on.ModeSumGN().from_params(fibre, s, s.power, params)
-    cf = on.ClosedFormGN().span(fibre, s, s.power)
+    ms = on.ModeSumGN().span(on.AnsatzProfile(fibre, s.power, params), s)
+    passive = on.IsrsProfile(fibre, s.power, s.frequency)
+    cf = on.ClosedFormGN().span(passive, s)
     np.testing.assert_allclose(ms.spm, cf.spm, rtol=1e-10)
     np.testing.assert_allclose(ms.xpm, cf.xpm, rtol=1e-10)
+    own = on.ModeSumGN().span(passive, s)
+    np.testing.assert_allclose(own.spm, cf.spm, rtol=1e-10)
+    np.testing.assert_allclose(own.xpm, cf.xpm, rtol=1e-10)
 
 
 def test_photon_number_conservation():
@@ -130,21 +136,21 @@ def _small_link(nli, bvp_solver=None):
 
     fibre = on.Fibre.from_datasheet(80.0)
     kw = {} if bvp_solver is None else {"bvp_solver": bvp_solver}
-    span = on.RamanSpan(fibre, on.Pumps(), on.Pumps([205e12, 206.5e12], [0.15, 0.2]), n_z=41, **kw)
-    link = on.RamanLink(span, 3, nli=nli, amplifier=on.Edfa.from_db(5.0))
+    span = on.RamanSpan(fibre, on.Pumps(), on.Pumps([205e12, 206.5e12], [0.15, 0.2]), on.Edfa.from_db(5.0), n_z=41, **kw)
+    link = on.GNLink.uniform(span, 3, nli=nli)
     spectrum = on.Spectrum.uniform(8, 400e9, symbol_rate=300e9, power_dbm=4.0)
     return link, spectrum
 
 
 def _throughput(link, spectrum, pumps):
-    return jnp.sum(eqx.tree_at(lambda l: l.span.backward.power, link, pumps)(spectrum).throughput()) / 1e12
+    return jnp.sum(eqx.tree_at(lambda l: l.spans.backward.power, link, pumps)(spectrum).throughput()) / 1e12
 
 
 def test_exact_gradient_wrt_pumps_matches_finite_differences():
     import optnet as on
 
     link, s = _small_link(on.NumericalGN(n_z=24, n_nu=24))
-    p0 = link.span.backward.power
+    p0 = link.spans.backward.power
     g = jax.grad(lambda p: _throughput(link, s, p))(p0)
     fd = []
     for j in range(2):
@@ -181,7 +187,7 @@ def test_surrogate_gradient_direction():
 
     link_s, s = _small_link(on.ModeSumGN())
     link_e, _ = _small_link(on.NumericalGN(n_z=24, n_nu=24))
-    p0 = link_s.span.backward.power
+    p0 = link_s.spans.backward.power
     gs = jax.grad(lambda p: _throughput(link_s, s, p))(p0)
     ge = jax.grad(lambda p: _throughput(link_e, s, p))(p0)
     cos = float(jnp.dot(gs, ge) / (jnp.linalg.norm(gs) * jnp.linalg.norm(ge)))
@@ -201,7 +207,8 @@ def test_raman_errors():
     prof = span.solve(f, jnp.full(4, 1e-3), throw=False)
     assert prof.result != on.RESULTS.successful
     with pytest.raises(TypeError, match="ModeSumGN"):
-        on.RamanLink(on.RamanSpan(fibre, on.Pumps(), on.Pumps()), nli=on.ClosedFormGN())
+        on.GNLink(on.RamanSpan(fibre, on.Pumps(), on.Pumps([205e12], [0.1])), nli=on.ClosedFormGN())(
+            on.Spectrum(f, 32e9, 1e-3))
     with pytest.raises(ValueError, match="NaN"):
         on.Pumps([205e12], [float("nan")])
 

@@ -62,7 +62,7 @@ def test_super_gaussian_3db_point_and_isi_fold():
 def test_ase_against_link_budget():
     # filters far away: ASE NSR equals GNLink's (NF G - 1) h f B / P summed over spans
     fibre = on.Fibre.from_datasheet(80.0, attenuation_db_km=0.2, dispersion_ps_nm_km=16.7)
-    line = on.GNLink.uniform(fibre, 3, amplifiers=on.Edfa.from_db(5.5))
+    line = on.GNLink.uniform(fibre, 3, amplifier=on.Edfa.from_db(5.5))
     sc = on.Superchannel.equidistant(4, 4e12, on.FilterCascade(4e12, (1, 2, 3)), line, spacing=40e9,
                                      power_dbm=-5.0, transceiver_snr=1e9)
     spec = on.Spectrum(sc.frequencies(), 32e9, sc.power, 0.1, -1.0)

@@ -57,11 +57,11 @@ class FibreSummary(eqx.Module):
     `ref_frequency` (Hz), `length` (m).
     """
 
-    alpha: Float[Array, "spans channels"]
-    beta2: Float[Array, " spans"]
-    beta3_thz: Float[Array, " spans"]
-    ref_frequency: Float[Array, " spans"]
-    length: Float[Array, " spans"]
+    alpha: Float[Array, "*spans channels"]
+    beta2: Float[Array, "*spans"]
+    beta3_thz: Float[Array, "*spans"]
+    ref_frequency: Float[Array, "*spans"]
+    length: Float[Array, "*spans"]
 
     @classmethod
     def of(cls, fibre: Fibre, frequency) -> "FibreSummary":
