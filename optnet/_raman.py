@@ -231,11 +231,15 @@ class RamanSpan(AbstractSpan):
     amplifier: Edfa | None = None
     signal_signal: bool = eqx.field(static=True, default=True)
     photon_ratio: bool = eqx.field(static=True, default=True)
-    ode_solver: diffrax.AbstractSolver = diffrax.Tsit5()
-    stepsize_controller: diffrax.AbstractStepSizeController = diffrax.PIDController(rtol=1e-10, atol=1e-10)
-    bvp_solver: AbstractBVPSolver = NewtonBVP()
-    adjoint: diffrax.AbstractAdjoint = diffrax.RecursiveCheckpointAdjoint()
-    bvp_adjoint: diffrax.AbstractAdjoint = diffrax.DirectAdjoint()
+    # solver objects are static: they hold functions and tolerances, not parameters, so plain
+    # `jax.jit`/`jax.grad` can take a span as an argument
+    ode_solver: diffrax.AbstractSolver = eqx.field(static=True, default=diffrax.Tsit5())
+    stepsize_controller: diffrax.AbstractStepSizeController = eqx.field(
+        static=True, default=diffrax.PIDController(rtol=1e-10, atol=1e-10)
+    )
+    bvp_solver: AbstractBVPSolver = eqx.field(static=True, default=NewtonBVP())
+    adjoint: diffrax.AbstractAdjoint = eqx.field(static=True, default=diffrax.RecursiveCheckpointAdjoint())
+    bvp_adjoint: diffrax.AbstractAdjoint = eqx.field(static=True, default=diffrax.DirectAdjoint())
     max_steps: int = eqx.field(static=True, default=4096)
     n_z: int = eqx.field(static=True, default=101)
     spontaneous: bool = eqx.field(static=True, default=False)
