@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/optnet optimise-pumps --out demo_out
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 	$(BIN)/python -m mkdocs build --strict --site-dir .site
 
 bench: $(STAMP)

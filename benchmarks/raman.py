@@ -16,6 +16,8 @@ import optax  # noqa: E402
 
 import optnet as on  # noqa: E402
 
+import optnet.scenarios as osc  # noqa: E402
+
 
 def _time(fn, *args, reps=10):
     t0 = time.perf_counter()
@@ -69,7 +71,7 @@ def adjoint_options():
 
 def optimisation_benchmark():
     print("== Pump optimisation, XLRON scenario (90 ch C+L, 5 backward pumps, 47 x 100 km), 30 Adam steps ==")
-    link, s = on.xlron_pump_scenario()
+    link, s = osc.xlron_pump_scenario()
     budget = float(jnp.sum(link.span.backward.power))
     t0 = time.perf_counter()
     res = on.optimise_pumps(link, s, steps=30, total_power=budget, optimiser=optax.adam(0.2))

@@ -11,6 +11,8 @@ jax.config.update("jax_enable_x64", True)
 import numpy as np  # noqa: E402
 
 import optnet as on  # noqa: E402
+
+import optnet.scenarios as osc  # noqa: E402
 from interop import feedback as fb  # noqa: E402
 
 
@@ -22,9 +24,9 @@ def ssg(plant, start, objective, f_step, **kw):
 
 def main(fast: bool = False):
     t0 = time.time()
-    sc, cal = on.calibrated_locatelli_superchannel(1)
+    sc, cal = osc.calibrated_locatelli_superchannel(1)
     print(f"calibration ({time.time() - t0:.1f} s incl. compile): {({k: round(float(v), 3) for k, v in cal.parameters.items()})}")
-    print("  case 1 equidistant SNR [dB]:", np.round(np.asarray(sc.snr_db()), 2), "paper:", on.LOCATELLI_CASE1_SNR_DB)
+    print("  case 1 equidistant SNR [dB]:", np.round(np.asarray(sc.snr_db()), 2), "paper:", osc.LOCATELLI_CASE1_SNR_DB)
     plant = fb.ModelPlant(sc)
     d0 = np.asarray(sc.distances)
     ref = {}
@@ -64,7 +66,7 @@ def main(fast: bool = False):
              7: (0.04, 0.15), 8: (0.12, 0.73), 9: (0.00, 0.11), "N6": (0.29, 1.67), "N8": (0.18, 1.33), "N10": (0.06, 1.19)}
     cases = [1, 5, 7, "N6"] if fast else list(paper)
     for case in cases:
-        s = on.apply_parameters(on.locatelli_superchannel(case), cal.parameters)
+        s = on.apply_parameters(osc.locatelli_superchannel(case), cal.parameters)
         p = fb.ModelPlant(s)
         e = np.asarray(s.snr_db())
         g1 = ssg(p, np.asarray(s.distances), fb.MEAN_SNR, 0.25e9).gain
@@ -77,7 +79,7 @@ def main(fast: bool = False):
         h = np.array(r.history)
         it = int(np.argmax(h >= ref[obj.name] - 0.05))
         probes = sum(1 for rec in r.log.records if rec.iteration <= it)
-        twin = fb.digital_twin(plant, on.locatelli_superchannel(1), d0, objective=name, f_step=0.25e9, initial={"power": -10.0})
+        twin = fb.digital_twin(plant, osc.locatelli_superchannel(1), d0, objective=name, f_step=0.25e9, initial={"power": -10.0})
         print(f"{obj.name}: subgradient {probes} probes ({it} iterations); digital twin {twin.n_probes} probes "
               f"reaching {twin.objective:.3f} dB (optimum {ref[obj.name]:.3f})")
     print("\n== speed (case 1 model, this CPU)")

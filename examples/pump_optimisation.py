@@ -14,11 +14,13 @@ import optax  # noqa: E402
 
 import optnet as on  # noqa: E402
 
+import optnet.scenarios as osc  # noqa: E402
+
 
 def main(steps: int = 30, n_channels: int = 90, n_spans: int = 47):
     """47 spans reproduce XLRON's starting throughput (70.2 Tb/s); the total pump power is held at its
     initial 701 mW, so Adam redistributes power between the pumps."""
-    link, spectrum = on.xlron_pump_scenario(n_channels, n_spans)
+    link, spectrum = osc.xlron_pump_scenario(n_channels, n_spans)
     budget = float(jnp.sum(link.spans.backward.power))
     t0 = time.perf_counter()
     res = on.optimise_pumps(link, spectrum, steps=steps, total_power=budget, optimiser=optax.adam(0.2))

@@ -83,6 +83,12 @@ class LinkResult(eqx.Module):
         """NLI power (W) in the channel bandwidth, referred to the launch power."""
         return self.nsr_nli[-1] * self.power
 
+    def osnr(self, reference_bandwidth: float = 12.5e9) -> Float[Array, " channels"]:
+        """OSNR (linear) in `reference_bandwidth` Hz (12.5 GHz: 0.1 nm at 1550 nm): the signal over
+        the ASE of the line amplifiers and ROADMs (NLI and transceiver noise excluded), as an OSA or
+        GNPy's `OSNR ASE (0.1nm)` reports it."""
+        return self.symbol_rate / (reference_bandwidth * (self.nsr_ase[-1] + self.nsr_roadm))
+
     def throughput(self, *, fec_overhead: float = 0.0) -> Float[Array, " channels"]:
         """Shannon net bit rate per channel, bit/s (zero for unused slots)."""
         return shannon_throughput(self.gsnr, self.symbol_rate, fec_overhead=fec_overhead)

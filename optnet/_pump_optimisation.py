@@ -9,6 +9,8 @@ import optax
 from jaxtyping import Array, Float
 
 from ._link import GNLink
+from ._optimise import maximise
+from ._raman import RamanSpan
 from ._spectrum import Spectrum
 
 
@@ -84,6 +86,8 @@ def optimise_pumps(
     """
     if min_power <= 0 or max_power <= min_power:
         raise ValueError(f"Need 0 < min_power < max_power; got {min_power}, {max_power}.")
+    if not isinstance(link.spans, RamanSpan) or link.stacked != (False,):
+        raise TypeError("`optimise_pumps` takes a GNLink of identical Raman spans (`GNLink.uniform(RamanSpan(...), n)`).")
     n_pumps = link.spans.forward.n + link.spans.backward.n
     if n_pumps == 0:
         raise ValueError("The link's span has no pumps to optimise.")
@@ -110,15 +114,6 @@ def optimise_pumps(
             new_spectrum = eqx.tree_at(lambda s: s.power, spectrum, spectrum.power * 10 ** (gain_db / 10))
         return new_link, new_spectrum
 
-    def loss(x):
-        return -objective(*apply(x))
-
-    @eqx.filter_jit
-    def step(x, state):
-        value, grad = jax.value_and_grad(loss)(x)
-        updates, state = opt.update(grad, state, x)
-        return optax.apply_updates(x, updates), state, -value
-
     p0 = jnp.clip(jnp.concatenate([link.spans.forward.power, link.spans.backward.power]), min_power, max_power)
     if total_power is None:
         x = {"pump": jnp.log(p0)}
@@ -129,15 +124,10 @@ def optimise_pumps(
         x["frequency"] = jnp.zeros(n_pumps, p0.dtype)
     if launch_powers:
         x["launch"] = jnp.zeros_like(spectrum.power)
-    state = opt.init(x)
-    history = []
-    for k in range(steps):
-        x, state, value = step(x, state)
-        history.append(float(value))
-        if callback is not None:
-            callback(k, float(value))
-    history.append(float(-eqx.filter_jit(loss)(x)))
+    res = maximise(lambda y: objective(*apply(y)), x, opt, steps=steps, callback=callback)
+    history = res.history
+    x = res.value
     best_link, best_spectrum = apply(x)
     return PumpOptimisation(
-        best_link.spans.forward.power, best_link.spans.backward.power, jnp.asarray(history), best_link, best_spectrum
+        best_link.spans.forward.power, best_link.spans.backward.power, history, best_link, best_spectrum
     )

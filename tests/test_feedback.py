@@ -5,12 +5,14 @@ import numpy as np
 import pytest
 
 import optnet as on
+
+import optnet.scenarios as osc
 from interop import feedback as fb
 
 
 @pytest.fixture(scope="module")
 def case1():
-    sc, _ = on.calibrated_locatelli_superchannel(1)
+    sc, _ = osc.calibrated_locatelli_superchannel(1)
     return sc, fb.ModelPlant(sc), np.asarray(sc.distances)
 
 
@@ -42,7 +44,7 @@ def test_obj1_gain_and_ratio(runs):
     h = np.asarray(r1.history)
     assert h[min(30, len(h) - 1)] >= bf1.objective - 0.05
     # the model gradient (optax) agrees with the probing optimiser
-    m = fb.optimise_model(on.calibrated_locatelli_superchannel(1)[0], "mean")
+    m = fb.optimise_model(osc.calibrated_locatelli_superchannel(1)[0], "mean")
     assert abs(m.objective - r1.objective) < 0.06
 
 
@@ -72,7 +74,7 @@ def test_monitoring_noise_median(case1, runs):
 
 
 def _gains(case, cal_params):
-    sc = on.apply_parameters(on.locatelli_superchannel(case), cal_params)
+    sc = on.apply_parameters(osc.locatelli_superchannel(case), cal_params)
     p = fb.ModelPlant(sc)
     m = max(2, sc.n_subchannels // 2)
     g = [fb.StochasticSubgradient(o, f_step=0.5e9, minibatch=m, max_iterations=80).run(p, np.asarray(sc.distances)).gain
@@ -81,7 +83,7 @@ def _gains(case, cal_params):
 
 
 def test_trends_across_cases():
-    _, cal = on.calibrated_locatelli_superchannel(1)
+    _, cal = osc.calibrated_locatelli_superchannel(1)
     g1, g5, g7, g9 = (_gains(c, cal.parameters) for c in (1, 5, 7, 9))
     assert max(g7) <= 0.2 and max(g9) <= 0.2  # back-to-back, 200 GHz filter
     assert g5[1] > g1[1]
@@ -90,8 +92,8 @@ def test_trends_across_cases():
 @pytest.mark.parametrize("case", ["N6", "N8", "N10"])
 def test_more_subchannels_gain(case):
     # Table 4 set-ups: Obj#2 gain at the model optimum (optax on the soft minimum)
-    _, cal = on.calibrated_locatelli_superchannel(1)
-    sc = on.apply_parameters(on.locatelli_superchannel(case), cal.parameters)
+    _, cal = osc.calibrated_locatelli_superchannel(1)
+    sc = on.apply_parameters(osc.locatelli_superchannel(case), cal.parameters)
     m = fb.optimise_model(sc, "min", steps=600)
     assert m.objective - float(np.min(np.asarray(sc.snr_db()))) >= 0.9
 
@@ -153,7 +155,7 @@ def test_interrupt_and_resume(case1, tmp_path):
 
 def test_digital_twin_needs_few_probes(case1, runs):
     sc, plant, d0 = case1
-    twin = fb.digital_twin(plant, on.locatelli_superchannel(1), d0, objective="mean", f_step=0.25e9, initial={"power": -10.0})
+    twin = fb.digital_twin(plant, osc.locatelli_superchannel(1), d0, objective="mean", f_step=0.25e9, initial={"power": -10.0})
     r1, bf1 = runs["obj1"]
     assert twin.n_probes <= 4 < r1.n_probes
     assert twin.objective >= max(r1.objective, bf1.objective) - 0.05
@@ -175,7 +177,7 @@ def test_bad_inputs(case1):
 def test_cli_superchannel(tmp_path):
     from typer.testing import CliRunner
 
-    from interop._cli import app
+    from optnet.cli import app
 
     res = CliRunner().invoke(app, ["superchannel", "--objective", "mean", "--f-step", "0.5", "--max-iterations", "8",
                                    "--out", str(tmp_path)])

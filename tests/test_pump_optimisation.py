@@ -75,13 +75,14 @@ def test_optimise_pumps_errors():
 def test_cli_optimise_pumps(tmp_path):
     from typer.testing import CliRunner
 
-    from optnet._cli import app
+    from optnet.cli import app
 
     res = CliRunner().invoke(app, ["optimise-pumps", "--out", str(tmp_path), "--steps", "2", "--channels", "12", "--spans", "2"])
     assert res.exit_code == 0, res.output
     out = json.loads((tmp_path / "pump_optimisation.json").read_text())
-    assert len(out["throughput_Tbps"]) == 3 and len(out["pump_power_W_after"]) == 5
-    assert abs(sum(out["pump_power_W_after"]) - 0.701) < 1e-6 or sum(out["pump_power_W_after"]) < 0.701
+    assert len(out["throughput_Tbps"]) == 3 and len(out["pump_power_W_after"]) == 4
+    assert sum(out["pump_power_W_after"]) <= 0.32 + 1e-9  # the budget holds
+    assert out["throughput_Tbps"][-1] > out["throughput_Tbps"][0]
     assert (tmp_path / "pump_optimisation.png").stat().st_size > 1000
 
 

@@ -7,10 +7,12 @@ import pytest
 
 import optnet as on
 
+import optnet.scenarios as osc
+
 
 @pytest.fixture(scope="module")
 def calibrated():
-    return on.calibrated_locatelli_superchannel(1)
+    return osc.calibrated_locatelli_superchannel(1)
 
 
 def _b2b(bandwidth, spacing, **kw):
@@ -121,7 +123,7 @@ def test_calibration_reproduces_case1(calibrated):
 
     assert cal.result == optx.RESULTS.successful
     snr = np.asarray(sc.snr_db())
-    assert np.all(np.abs(snr - np.asarray(on.LOCATELLI_CASE1_SNR_DB)) < 0.25)
+    assert np.all(np.abs(snr - np.asarray(osc.LOCATELLI_CASE1_SNR_DB)) < 0.25)
     # an ASE-limited effective launch power (transmitter losses) and a sub-GHz filter misalignment
     assert -14 < float(cal.parameters["power"]) < -8 and abs(float(cal.parameters["filter_offset"])) < 2
 

@@ -2,15 +2,16 @@
 
 import jax.numpy as jnp
 
-from ._amplifier import Edfa
-from ._calibration import Calibration, apply_parameters, calibrate
-from ._fibre import Fibre
-from ._link import GNLink
-from ._raman import Pumps, RamanSpan
-from ._nli import ModeSumGN
-from ._spectrum import Spectrum
-from ._superchannel import FilterCascade, Superchannel
-from ._units import per_m_to_db_per_km
+from .._amplifier import Edfa
+from .._calibration import Calibration, apply_parameters, calibrate
+from .._fibre import Fibre
+from .._link import GNLink
+from .._raman import Pumps, RamanSpan
+from .._nli import ModeSumGN, NumericalGN
+from .._spectrum import Spectrum
+from .._superchannel import FilterCascade, Superchannel
+from .._units import per_m_to_db_per_km
+from ..io import ssmf_raman_gain
 
 
 def xlron_pump_scenario(n_channels: int = 90, n_spans: int = 47, power_dbm: float = 0.0) -> tuple[GNLink, Spectrum]:
@@ -81,3 +82,17 @@ def calibrated_locatelli_superchannel(case: int | str = 1, **kwargs) -> tuple[Su
         locatelli_superchannel(1, **kwargs), jnp.asarray(LOCATELLI_CASE1_SNR_DB), initial={"power": -10.0}
     )
     return apply_parameters(locatelli_superchannel(case, **kwargs), cal.parameters), cal
+
+
+def raman_demo_scenario(n_channels: int = 40, n_spans: int = 20, power_dbm: float = 3.0) -> tuple[GNLink, Spectrum]:
+    """The `make demo` link: C+L signals over 9.6 THz centred on 190.8 THz, `n_spans` x 100 km SSMF
+    with the measured SSMF Raman gain table (`optnet.io.ssmf_raman_gain`), four backward pumps
+    (201-209 THz, 80 mW each) and a 5 dB EDFA restoring each channel after every span. The NLI is the
+    numerical GN integral over the ODE profile, so gradients are exact end to end."""
+    fibre = Fibre.from_datasheet(100.0, attenuation_db_km=0.19, dispersion_ps_nm_km=17.0, gamma_per_w_km=1.3,
+                                 raman=ssmf_raman_gain())
+    pumps = Pumps([201.0e12, 203.5e12, 206.0e12, 208.5e12], [0.08, 0.08, 0.08, 0.08])
+    spacing = 9.6e12 / n_channels
+    spectrum = Spectrum.uniform(n_channels, spacing, centre=190.8e12, symbol_rate=0.9 * spacing, power_dbm=power_dbm)
+    span = RamanSpan(fibre, Pumps(), pumps, Edfa.from_db(5.0), n_z=33)
+    return GNLink.uniform(span, n_spans, nli=NumericalGN(n_z=32, n_nu=24)), spectrum

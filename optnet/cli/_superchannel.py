@@ -1,40 +1,54 @@
-"""The full `optnet` command line: optnet's commands plus the feedback-loop `superchannel` command
-(it lives here because interop imports optnet, never the reverse)."""
+"""`optnet superchannel`: calibrate the superchannel model, then place its subchannels with the
+feedback optimiser of `interop.feedback` on a model plant (imported only when the command runs)."""
 
+import enum
 import json
 import pathlib
 
 import typer
-from rich.progress import Progress
-from rich.table import Table
 
-from optnet._cli import app, console
+from ._output import console, require_x64
+
+# Locatelli et al., JOCN 2022: Table 1 cases 1-9 have 4 subchannels; Table 4 has N = 6, 8, 10. Kept
+# here (and checked against `optnet.scenarios.LOCATELLI_CASES` in the tests) so arguments are
+# validated without importing JAX.
+_SUBCHANNELS = {**{str(k): 4 for k in range(1, 10)}, "N6": 6, "N8": 8, "N10": 10}
+Case = enum.Enum("Case", {k: k for k in _SUBCHANNELS}, type=str)
+Objective = enum.Enum("Objective", {"mean": "mean", "min": "min"}, type=str)
 
 
-@app.command("superchannel")
-def superchannel_cmd(
-    case: str = typer.Option("1", help="Locatelli et al. case: 1-9 (Table 1) or N6/N8/N10 (Table 4)."),
-    objective: str = typer.Option("min", help="'mean' (Obj#1) or 'min' (Obj#2)."),
-    f_step: float = typer.Option(0.25, help="Laser grid / probe step, GHz."),
-    minibatch: int | None = typer.Option(None, help="Subchannels probed per iteration (default max(2, N/2))."),
-    noise_db: float = typer.Option(0.0, help="Monitoring noise (std, dB)."),
-    seed: int = typer.Option(0),
-    max_iterations: int = typer.Option(80),
+def superchannel(
+    case: Case = typer.Option("1", help="Locatelli et al. case: 1-9 (Table 1) or N6/N8/N10 (Table 4)."),
+    objective: Objective = typer.Option("min", help="'mean' (Obj#1) or 'min' (Obj#2)."),
+    f_step: float = typer.Option(0.25, min=0.001, max=10.0, help="Laser grid / probe step (GHz)."),
+    minibatch: int | None = typer.Option(None, min=1, help="Subchannels probed per iteration (default max(2, N/2); at most N)."),
+    noise_db: float = typer.Option(0.0, min=0.0, max=10.0, help="Monitoring noise (std, dB)."),
+    seed: int = typer.Option(0, min=0, help="Seed of the monitoring noise and the minibatches."),
+    max_iterations: int = typer.Option(80, min=1, help="Iterations of the stochastic subgradient method."),
     out: pathlib.Path = typer.Option(pathlib.Path("superchannel_out"), help="Folder for the PNG, JSON and probe log."),
 ):
     """Calibrate the model to case 1, then optimise a case's subchannel frequencies with the
     stochastic subgradient method on it (monitoring probes), and compare with brute force."""
+    case, objective = case.value, objective.value
+    n_sub = _SUBCHANNELS[case]
+    if minibatch is not None and minibatch > n_sub:
+        raise typer.BadParameter(f"case {case} has {n_sub} subchannels; `--minibatch` must be <= {n_sub}.", param_hint="--minibatch")
+    require_x64()
     import jax
-
-    jax.config.update("jax_enable_x64", True)
     import numpy as np
 
     import optnet as on
-    from interop import feedback as fb
+    import optnet.scenarios as osc
+    from interop import feedback as fb  # the feedback optimisers live in interop (they import optnet)
+
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from ._plots import plot_superchannel
 
     key = int(case) if case.isdigit() else case
-    _, cal = on.calibrated_locatelli_superchannel(1)
-    sc = on.apply_parameters(on.locatelli_superchannel(key), cal.parameters)
+    _, cal = osc.calibrated_locatelli_superchannel(1)
+    sc = on.apply_parameters(osc.locatelli_superchannel(key), cal.parameters)
     obj = fb.objective_from(objective)
     plant = fb.ModelPlant(sc, noise_db=noise_db, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -47,7 +61,7 @@ def superchannel_cmd(
     bf = fb.brute_force(fb.ModelPlant(sc), result.distances, objective=obj) if sc.n_subchannels <= 6 else None
     table = Table(title=f"Locatelli case {case}: {obj.name} ({result.n_iterations} iterations, {result.n_probes} probes, {result.stop})")
     table.add_column("subchannel")
-    for col in ("f start [GHz]", "f end [GHz]", "SNR start [dB]", "SNR end [dB]"):
+    for col in ("f start (GHz)", "f end (GHz)", "SNR start (dB)", "SNR end (dB)"):
         table.add_column(col, justify="right")
     f0 = np.asarray(sc.offsets(sc.distances)) / 1e9
     f1 = np.asarray(sc.offsets(jax.numpy.asarray(result.distances))) / 1e9
@@ -62,37 +76,5 @@ def superchannel_cmd(
                "iterations": result.n_iterations, "probes": result.n_probes,
                "brute_force": None if bf is None else bf.objective}
     (out / "superchannel.json").write_text(json.dumps(summary, indent=2))
-    _plot(sc, result, out / "superchannel.png")
+    plot_superchannel(sc, result, out / "superchannel.png", f"Locatelli et al. case {case}: {obj.name}, {result.n_probes} probes")
     console.print(f"wrote {out / 'superchannel.png'}, {out / 'superchannel.json'}, {out / 'probes.json'}")
-
-
-def _plot(sc, result, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import jax.numpy as jnp
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    import optnet as on
-
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
-    a1.plot(result.history, label="best")
-    a1.plot(result.current, alpha=0.6, label="iterate")
-    a1.set_xlabel("iteration")
-    a1.set_ylabel("objective [dB]")
-    a1.legend()
-    half = 0.5 * float(sc.bandwidth) + 40e9
-    f = jnp.linspace(-half, half, 2000)
-    a2.plot(f / 1e9, 10 * np.log10(np.asarray(sc.filters.power_response(f)) + 1e-12), "k", label="filter cascade")
-    for d, style, name in ((sc.distances, ":", "start"), (jnp.asarray(result.distances), "-", "optimised")):
-        for i, x in enumerate(np.asarray(sc.offsets(d))):
-            psd = on.raised_cosine_spectrum(f - x, sc.symbol_rate[i], sc.roll_off[i])
-            a2.plot(f / 1e9, 10 * np.log10(np.asarray(psd) + 1e-12), style, color=f"C{i}", label=name if i == 0 else None)
-    a2.set_ylim(-30, 3)
-    a2.set_xlabel("offset from f_sc [GHz]")
-    a2.set_ylabel("[dB]")
-    a2.legend(loc="lower center")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

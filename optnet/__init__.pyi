@@ -1,0 +1,94 @@
+"""The public physics API of optnet (the `from ._x import Foo as Foo` re-exports; loaded lazily by
+`__init__.py`, read as is by type checkers)."""
+
+from ._amplifier import (
+    AbstractGainControl as AbstractGainControl,
+    ConstantPower as ConstantPower,
+    ConstantPsd as ConstantPsd,
+    Edfa as Edfa,
+    FixedGain as FixedGain,
+    RestoreLoss as RestoreLoss,
+    Roadm as Roadm,
+    Transceiver as Transceiver,
+    ase_power as ase_power,
+)
+from ._ansatz import ansatz as ansatz, fit_ansatz as fit_ansatz
+from ._fibre import Fibre as Fibre, stack_spans as stack_spans
+from ._isrs import (
+    effective_length as effective_length,
+    isrs_profile as isrs_profile,
+    isrs_rate as isrs_rate,
+    isrs_tilt_db as isrs_tilt_db,
+)
+from ._link import GNLink as GNLink, LinkResult as LinkResult
+from ._nli import (
+    AbstractNLIModel as AbstractNLIModel,
+    ClosedFormGN as ClosedFormGN,
+    NumericalGN as NumericalGN,
+    ModeSumGN as ModeSumGN,
+    SpanNLI as SpanNLI,
+    link_function as link_function,
+    raised_cosine as raised_cosine,
+)
+from ._pump_optimisation import (
+    PumpOptimisation as PumpOptimisation,
+    optimise_pumps as optimise_pumps,
+    total_throughput_tbps as total_throughput_tbps,
+)
+from ._raman import (
+    RESULTS as RESULTS,
+    AbstractBVPSolver as AbstractBVPSolver,
+    NewtonBVP as NewtonBVP,
+    Pumps as Pumps,
+    RamanProfile as RamanProfile,
+    RamanSpan as RamanSpan,
+    TNCBVP as TNCBVP,
+    hybrid_noise_figure as hybrid_noise_figure,
+)
+from ._profile import (
+    AbstractProfile as AbstractProfile,
+    AnsatzProfile as AnsatzProfile,
+    IsrsProfile as IsrsProfile,
+    SampledProfile as SampledProfile,
+)
+from ._span import AbstractSpan as AbstractSpan, FibreSpan as FibreSpan, SpanOutput as SpanOutput
+from ._superchannel import (
+    FilterCascade as FilterCascade,
+    Superchannel as Superchannel,
+    SuperchannelBudget as SuperchannelBudget,
+    mean_snr_db as mean_snr_db,
+    min_snr_db as min_snr_db,
+    raised_cosine_spectrum as raised_cosine_spectrum,
+    soft_min_snr_db as soft_min_snr_db,
+)
+from ._optimise import Maximisation as Maximisation, maximise as maximise
+from ._calibration import Calibration as Calibration, apply_parameters as apply_parameters, calibrate as calibrate
+from ._raman_gain import (
+    AbstractRamanGain as AbstractRamanGain,
+    TabulatedRamanGain as TabulatedRamanGain,
+    TriangularRamanGain as TriangularRamanGain,
+    raman_coupling as raman_coupling,
+)
+from ._spectrum import EXCESS_KURTOSIS as EXCESS_KURTOSIS, Spectrum as Spectrum
+from ._throughput import (
+    STANDARD_FORMATS as STANDARD_FORMATS,
+    ModulationFormat as ModulationFormat,
+    format_throughput as format_throughput,
+    required_snr as required_snr,
+    shannon_throughput as shannon_throughput,
+)
+from ._units import (
+    BOLTZMANN as BOLTZMANN,
+    PLANCK as PLANCK,
+    SPEED_OF_LIGHT as SPEED_OF_LIGHT,
+    db_per_km_to_per_m as db_per_km_to_per_m,
+    db_to_linear as db_to_linear,
+    dbm_to_watt as dbm_to_watt,
+    dispersion_to_beta as dispersion_to_beta,
+    linear_to_db as linear_to_db,
+    per_m_to_db_per_km as per_m_to_db_per_km,
+    watt_to_dbm as watt_to_dbm,
+    wavelength_to_frequency as wavelength_to_frequency,
+)
+
+__version__: str

@@ -1,0 +1,5 @@
+"""`python -m optnet`: the command line."""
+
+from optnet.cli import main
+
+main()

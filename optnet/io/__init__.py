@@ -1,0 +1,15 @@
+"""File formats at the edge of optnet: JSON link configurations (validated by pydantic schemas) and
+shipped data tables. Imports the physics; never imported by it."""
+
+from ._link_config import (
+    ConfigError as ConfigError,
+    FibreConfig as FibreConfig,
+    LinkConfig as LinkConfig,
+    RoadmConfig as RoadmConfig,
+    SpectrumConfig as SpectrumConfig,
+    default_link_config as default_link_config,
+    link_config_schema as link_config_schema,
+    link_from_config as link_from_config,
+    load_link_config as load_link_config,
+)
+from ._raman_table import ssmf_raman_gain as ssmf_raman_gain
