@@ -50,6 +50,54 @@ class AbstractNLIModel(eqx.Module):
         `spectrum`) have the power profile `profile` (which carries the fibre and the launch power)."""
 
 
+# The NLI formulas are evaluated in THz, ps, km and W. They are dimensionally consistent and
+# THz x ps = 1, so eta comes out in 1/W^2 as in SI, while every intermediate stays O(1): in SI,
+# phi a (2a + abar) ~ 1e-33 and its square (in the backward pass) underflows float32.
+_THZ = 1e-12  # Hz -> THz
+_PS2_PER_KM = 1e27  # s^2/m -> ps^2/km
+_PER_KM = 1e3  # 1/m -> 1/km
+_KM = 1e-3  # m -> km
+
+
+def _barrier(tree):
+    """Stop XLA from folding the unit factors into later constants: it reassociates products, and
+    beta3 (9e-28 s^2/m per THz) times 1e-12 is subnormal in float32 and flushed to zero."""
+    return jax.lax.optimization_barrier(tree)
+
+
+class ScaledSpan(eqx.Module):
+    """One span and the channels in the NLI models' working units (THz, ps, km, W).
+
+    **Fields:** `offset` (THz from the fibre's `ref_frequency`), `symbol_rate` (THz), `alpha`
+    (1/km, per channel), `gamma` (1/(W km)), `length` (km), `beta2` (ps^2/km), `beta3` (ps^2/km
+    per THz, i.e. 2 pi beta3 x 1 THz).
+    """
+
+    offset: Float[Array, " channels"]
+    symbol_rate: Float[Array, " channels"]
+    alpha: Float[Array, " channels"]
+    gamma: Float[Array, ""]
+    length: Float[Array, ""]
+    beta2: Float[Array, ""]
+    beta3: Float[Array, ""]
+
+    @classmethod
+    def of(cls, fibre: Fibre, spectrum: Spectrum) -> "ScaledSpan":
+        return _barrier(cls(
+            offset=(spectrum.frequency - fibre.ref_frequency) * _THZ,
+            symbol_rate=spectrum.symbol_rate * _THZ,
+            alpha=fibre.alpha(spectrum.frequency) * _PER_KM,
+            gamma=fibre.gamma * _PER_KM,
+            length=fibre.length * _KM,
+            beta2=fibre.beta2 * _PS2_PER_KM,
+            beta3=fibre.beta3_thz * _PS2_PER_KM,
+        ))
+
+    def gvd(self, offset):
+        """Local GVD (ps^2/km) at `offset` (THz from the reference frequency)."""
+        return self.beta2 + self.beta3 * offset
+
+
 class FibreSummary(eqx.Module):
     """Per-span fibre data the multi-span accumulation needs (each with a leading `spans` axis).
 
@@ -73,23 +121,28 @@ def coherence_factor(spans: FibreSummary, frequency, symbol_rate) -> Float[Array
     """Coherence factor eps_i of SPM accumulation over spans.
 
     eps = (3/10) ln(1 + (6/a)/(L_s asinh((pi^2/2)|beta2_i| B^2/a))), with alpha, beta and span
-    length averaged over the spans (as in the authors' code).
+    length averaged over the spans (as in the authors' code); evaluated in THz, ps and km.
 
     ??? cite "References"
         P. Poggiolini, "The GN model of non-linear propagation in uncompensated coherent optical
         systems", JLT 30(24), 2012, Eq. (22); beta3 extension as in Semrau et al., JLT 37(9), 2019.
     """
-    alpha = spans.alpha.mean(axis=0)
-    beta = jnp.mean(spans.beta2) + jnp.mean(spans.beta3_thz) * (frequency - jnp.mean(spans.ref_frequency)) / 1e12
-    ls = jnp.mean(spans.length)
-    x = (jnp.pi**2 / 2) * jnp.abs(beta) * symbol_rate**2 / alpha
+    alpha, offset, beta2, beta3, ls, b = _barrier((
+        spans.alpha.mean(axis=0) * _PER_KM,
+        (frequency - jnp.mean(spans.ref_frequency)) * _THZ,
+        jnp.mean(spans.beta2) * _PS2_PER_KM,
+        jnp.mean(spans.beta3_thz) * _PS2_PER_KM,
+        jnp.mean(spans.length) * _KM,
+        symbol_rate * _THZ,
+    ))
+    beta = beta2 + beta3 * offset
+    x = (jnp.pi**2 / 2) * jnp.abs(beta) * b**2 / alpha
     return 0.3 * jnp.log1p((6.0 / alpha) / (ls * jnp.arcsinh(x)))
 
 
-def asymptotic_kurtosis_term(
-    fibre: Fibre, fo, symbol_rate, leff2
-) -> Float[Array, "channels channels"]:
-    """A_ik of the many-span modulation-format term (diagonal 0), 1/W^2.
+def asymptotic_kurtosis_term(span: ScaledSpan, leff2) -> Float[Array, "channels channels"]:
+    """A_ik of the many-span modulation-format term (diagonal 0), 1/W^2; `span` in working units and
+    `leff2` = (L_eff,k)^2 in km^2.
 
     A_ik = (32/27)(gamma^2/B_k) (5/3) pi (L_eff,k)^2 / (|phi| B_k^2) [(2|df| - B_k) ln((2|df| - B_k)/(2|df| + B_k)) + 2 B_k],
     phi = 4 pi^2 (beta2 + pi beta3 (f_i + f_k)) L_s, with L_eff,k = int_0^inf rho_k dz.
@@ -102,16 +155,17 @@ def asymptotic_kurtosis_term(
         D. Semrau, E. Sillekens, R. I. Killey, P. Bayvel, "A modulation format correction formula for
         the Gaussian noise model in the presence of ISRS", JLT 37(19), 2019, Eq. (16).
     """
+    fo = span.offset
     n = fo.shape[0]
     eye = jnp.eye(n, dtype=bool)
     df = jnp.abs(fo[None, :] - fo[:, None])
-    phi = 4 * jnp.pi**2 * fibre.gvd_offset(0.5 * (fo[None, :] + fo[:, None])) * fibre.length
+    phi = 4 * jnp.pi**2 * span.gvd(0.5 * (fo[None, :] + fo[:, None])) * span.length
     phi = jnp.where(eye, 1.0, jnp.abs(phi))
-    bk = symbol_rate[None, :]
+    bk = span.symbol_rate[None, :]
     lo = jnp.where(eye, 3 * bk, 2 * df - bk)
     hi = 2 * df + bk
     bracket = lo * jnp.log(lo / jnp.where(eye, 1.0, hi)) + 2 * bk
-    a = (32 / 27) * fibre.gamma**2 / bk * (5 / 3) * jnp.pi * leff2[None, :] / (phi * bk**2) * bracket
+    a = (32 / 27) * span.gamma**2 / bk * (5 / 3) * jnp.pi * leff2[None, :] / (phi * bk**2) * bracket
     return jnp.where(eye, 0.0, a)
 
 

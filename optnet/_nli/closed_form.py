@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from .._profile import AbstractProfile
 from .._raman_gain import TriangularRamanGain
 from .._spectrum import Spectrum
-from .base import AbstractNLIModel, SpanNLI, asymptotic_kurtosis_term
+from .base import _PER_KM, AbstractNLIModel, ScaledSpan, SpanNLI, asymptotic_kurtosis_term
 
 
 class ClosedFormGN(AbstractNLIModel):
@@ -33,31 +33,29 @@ class ClosedFormGN(AbstractNLIModel):
 
     def span(self, profile: AbstractProfile, spectrum: Spectrum) -> SpanNLI:
         fibre, power = profile.fibre, profile.power
-        frequency, symbol_rate, excess_kurtosis = spectrum.frequency, spectrum.symbol_rate, spectrum.excess_kurtosis
-        n = frequency.shape[0]
+        w = ScaledSpan.of(fibre, spectrum)  # THz, ps, km: O(1) intermediates in float32
+        fo, b, a = w.offset, w.symbol_rate, w.alpha
+        n = fo.shape[0]
         eye = jnp.eye(n, dtype=bool)
-        fo = frequency - fibre.ref_frequency
-        a = fibre.alpha(frequency)
         ab = a  # abar = alpha for lumped amplification (Semrau 2019, Sec. II)
-        b = symbol_rate
-        g2 = fibre.gamma**2
+        g2 = w.gamma**2
         # T_i = (a + abar - P_tot C_r f_i)^2 (Semrau 2019, Eq. (10)), via the ISRS rate r_i.
         if self.tilt_about_reference:
             if not isinstance(fibre.raman, TriangularRamanGain):
                 raise TypeError("`tilt_about_reference=True` needs a TriangularRamanGain.")
-            r = -jnp.sum(power) * fibre.raman.slope * fo
+            r = -jnp.sum(power) * (fibre.raman.slope * 1e12 * _PER_KM) * fo
         else:
-            r = profile.isrs_rate()
+            r = profile.isrs_rate() * _PER_KM
         t = (a + ab + r) ** 2
         # SPM, Semrau 2019 Eq. (10); phi_i = (3/2) pi^2 (beta2 + 2 pi beta3 f_i).
-        phi = 1.5 * jnp.pi**2 * fibre.gvd_offset(fo)
+        phi = 1.5 * jnp.pi**2 * w.gvd(fo)
         spm = (
             (4 / 9) * g2 / b**2 * jnp.pi / (phi * ab * (2 * a + ab))
             * ((t - a**2) / a * jnp.arcsinh(phi * b**2 / (jnp.pi * a))
                + ((a + ab) ** 2 - t) / (a + ab) * jnp.arcsinh(phi * b**2 / (jnp.pi * (a + ab))))
         )
         # XPM, Semrau 2019 Eq. (11); phi_ik = 2 pi^2 (f_k - f_i)(beta2 + pi beta3 (f_i + f_k)).
-        phik = 2 * jnp.pi**2 * (fo[None, :] - fo[:, None]) * fibre.gvd_offset(0.5 * (fo[None, :] + fo[:, None]))
+        phik = 2 * jnp.pi**2 * (fo[None, :] - fo[:, None]) * w.gvd(0.5 * (fo[None, :] + fo[:, None]))
         phik = jnp.where(eye, 1.0, phik)
         ak, abk, tk, bk, bi = a[None, :], ab[None, :], t[None, :], b[None, :], b[:, None]
         x = (
@@ -67,8 +65,9 @@ class ClosedFormGN(AbstractNLIModel):
         )
         x = jnp.where(eye, 0.0, x)
         p2 = power**2
-        # (int_0^inf rho dz)^2 = T/(a^2 (a+abar)^2) for the linearised profile.
-        asym = asymptotic_kurtosis_term(fibre, fo, b, t / (a**2 * (a + ab) ** 2))
+        # (int_0^inf rho dz)^2 = T/(a^2 (a+abar)^2) for the linearised profile (km^2).
+        asym = asymptotic_kurtosis_term(w, t / (a**2 * (a + ab) ** 2))
+        excess_kurtosis = spectrum.excess_kurtosis
         return SpanNLI(
             spm=spm,
             xpm=x @ p2,

@@ -9,7 +9,7 @@ from jaxtyping import Array, Float
 from .._fibre import Fibre
 from .._spectrum import Spectrum
 from .._profile import AbstractProfile
-from .base import AbstractNLIModel, SpanNLI, asymptotic_kurtosis_term
+from .base import _KM, AbstractNLIModel, ScaledSpan, SpanNLI, asymptotic_kurtosis_term
 
 
 def _gauss_legendre(n: int):
@@ -171,5 +171,5 @@ class NumericalGN(AbstractNLIModel):
         leff = jax.vmap(lambda r: jnp.real(link_function(r, z, jnp.zeros(()))))(rho)
         p2 = power**2
         phi = spectrum.excess_kurtosis
-        asym = asymptotic_kurtosis_term(fibre, frequency - fibre.ref_frequency, b, leff**2)
+        asym = asymptotic_kurtosis_term(ScaledSpan.of(fibre, spectrum), (leff * _KM) ** 2)
         return SpanNLI(spm=spm, xpm=x @ p2, xpm_kurtosis=x @ (phi * p2), asymptotic_kurtosis=asym @ (phi * p2))
