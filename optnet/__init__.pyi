@@ -28,7 +28,6 @@ from ._nli import (
     ModeSumGN as ModeSumGN,
     SpanNLI as SpanNLI,
     link_function as link_function,
-    raised_cosine as raised_cosine,
 )
 from ._pump_optimisation import (
     PumpOptimisation as PumpOptimisation,
@@ -58,7 +57,6 @@ from ._superchannel import (
     SuperchannelBudget as SuperchannelBudget,
     mean_snr_db as mean_snr_db,
     min_snr_db as min_snr_db,
-    raised_cosine_spectrum as raised_cosine_spectrum,
     soft_min_snr_db as soft_min_snr_db,
 )
 from ._optimise import Maximisation as Maximisation, maximise as maximise
@@ -69,7 +67,7 @@ from ._raman_gain import (
     TriangularRamanGain as TriangularRamanGain,
     raman_coupling as raman_coupling,
 )
-from ._spectrum import EXCESS_KURTOSIS as EXCESS_KURTOSIS, Spectrum as Spectrum
+from ._spectrum import EXCESS_KURTOSIS as EXCESS_KURTOSIS, Spectrum as Spectrum, raised_cosine_spectrum as raised_cosine_spectrum
 from ._throughput import (
     STANDARD_FORMATS as STANDARD_FORMATS,
     ModulationFormat as ModulationFormat,

@@ -163,3 +163,18 @@ class Spectrum(eqx.Module):
                 "Channels overlap in frequency.",
             )
         return eqx.tree_at(lambda s: (s.frequency, s.power, s.symbol_rate), self, (f, p, rs))
+
+
+def raised_cosine_spectrum(f, symbol_rate, roll_off):
+    """Raised-cosine spectrum H_rc(f) (1 in the flat part, integral = symbol_rate); the RRC pulse
+    is its square root, so the matched-filter pair |P(f)|^2 = H_rc(f).
+
+    ??? cite "References"
+        J. G. Proakis, M. Salehi, *Digital Communications*, 5th ed., McGraw-Hill 2008, Eq. (9.2-26).
+    """
+    af = jnp.abs(f)
+    lo = 0.5 * (1 - roll_off) * symbol_rate
+    hi = 0.5 * (1 + roll_off) * symbol_rate
+    width = jnp.maximum(roll_off * symbol_rate, 1e-30)
+    mid = 0.5 * (1 + jnp.cos(jnp.pi * jnp.clip(af - lo, 0.0, width) / width))
+    return jnp.where(af <= lo, 1.0, jnp.where(af < hi, mid, 0.0))

@@ -12,25 +12,11 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ._checks import as_float_array, broadcast_to_axis, check_eager, concrete
 from ._link import GNLink
-from ._spectrum import EXCESS_KURTOSIS, Spectrum
+from ._quadrature import gauss_panels
+from ._spectrum import EXCESS_KURTOSIS, Spectrum, raised_cosine_spectrum
 from ._units import dbm_to_watt, linear_to_db
 
 _LN2 = float(np.log(2.0))
-
-
-def raised_cosine_spectrum(f, symbol_rate, roll_off):
-    """Raised-cosine spectrum H_rc(f) (1 in the flat part, integral = symbol_rate); the RRC pulse
-    is its square root, so the matched-filter pair |P(f)|^2 = H_rc(f).
-
-    ??? cite "References"
-        J. G. Proakis, M. Salehi, *Digital Communications*, 5th ed., McGraw-Hill 2008, Eq. (9.2-26).
-    """
-    af = jnp.abs(f)
-    lo = 0.5 * (1 - roll_off) * symbol_rate
-    hi = 0.5 * (1 + roll_off) * symbol_rate
-    width = jnp.maximum(roll_off * symbol_rate, 1e-30)
-    mid = 0.5 * (1 + jnp.cos(jnp.pi * jnp.clip(af - lo, 0.0, width) / width))
-    return jnp.where(af <= lo, 1.0, jnp.where(af < hi, mid, 0.0))
 
 
 class FilterCascade(eqx.Module):
@@ -130,16 +116,6 @@ class SuperchannelBudget(eqx.Module):
     @property
     def snr_db(self) -> Float[Array, " sub"]:
         return linear_to_db(self.snr)
-
-
-def _gauss_panels(edges: Float[Array, "*batch p"], n: int):
-    """Gauss-Legendre nodes/weights on consecutive panels [edges_i, edges_i+1] (n per panel)."""
-    x, w = np.polynomial.legendre.leggauss(n)
-    a, b = edges[..., :-1, None], edges[..., 1:, None]
-    nodes = 0.5 * (b - a) * x + 0.5 * (a + b)
-    weights = 0.5 * (b - a) * w
-    shape = nodes.shape[:-2] + (-1,)
-    return nodes.reshape(shape), weights.reshape(shape)
 
 
 class Superchannel(eqx.Module):
@@ -323,7 +299,7 @@ class Superchannel(eqx.Module):
         kinks = jnp.stack([1 + a, 1 - a, 1 + arx, 1 - arx], axis=-1)
         band = jnp.sort(jnp.concatenate([-kinks, kinks], axis=-1), axis=-1)
         band = jnp.clip(band, -(1 + arx)[:, None], (1 + arx)[:, None]) * half
-        y, wy = _gauss_panels(band, q)  # (N, 7q), baseband offsets
+        y, wy = gauss_panels(band, q)  # (N, 7q), baseband offsets
         hrx = raised_cosine_spectrum(y, rs[:, None], arx[:, None])  # |P_rx|^2
         lp = self.filters.log_power_response(x0[:, None] + y)  # (N, 7q, K)
         h2_all = jnp.exp(jnp.sum(lp, axis=-1))
@@ -335,7 +311,7 @@ class Superchannel(eqx.Module):
         # -- folded spectrum at the symbol rate: G(f) = P_tx(f) P_rx(f) H(f_n + f), folded over k = -1, 0, 1
         fold_edges = jnp.sort(jnp.concatenate([-jnp.stack([jnp.ones_like(a), 1 - a, 1 - arx], -1),
                                                jnp.stack([jnp.ones_like(a), 1 - a, 1 - arx], -1)], -1), -1) * half
-        z, wz = _gauss_panels(fold_edges, q)
+        z, wz = gauss_panels(fold_edges, q)
 
         def g(shift):
             zz = z + shift * rs[:, None]

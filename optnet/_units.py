@@ -7,9 +7,11 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-SPEED_OF_LIGHT = 299_792_458.0  # m/s
-PLANCK = 6.626_070_15e-34  # J s
-BOLTZMANN = 1.380_649e-23  # J/K
+import scipy.constants
+
+SPEED_OF_LIGHT = scipy.constants.c  # m/s
+PLANCK = scipy.constants.h  # J s
+BOLTZMANN = scipy.constants.k  # J/K
 _DB = 10.0 / math.log(10.0)  # dB per neper of power
 
 

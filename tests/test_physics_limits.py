@@ -11,19 +11,19 @@ def test_modulation_asymptotic_prefactor_split_invariance():
     must equal (5/6) Phi times the far-channel single-span XPM, (32/27)(gamma^2/B_k) L/(2 pi |df| |beta2|)
     (Parseval), or the correction would depend on how a uniform link is cut into spans."""
     import optnet as on
-    from optnet._nli.base import asymptotic_kurtosis_term
+    from optnet._nli.base import ScaledSpan, asymptotic_kurtosis_term
 
     length, df, b, beta2, gamma = 200e3, 5e12, 64e9, -2.17e-26, 1.3e-3
     fibre = on.Fibre(length, 1e-8, beta2, 0.0, gamma, 193.5e12, on.TriangularRamanGain(0.0))
     f = 193.5e12 + jnp.asarray([0.0, df])
     bw = jnp.full(2, b)
     far = (32 / 27) * gamma**2 / b * length / (2 * np.pi * df * abs(beta2))
-    a = asymptotic_kurtosis_term(fibre, f - 193.5e12, bw, jnp.full(2, length**2))[0, 1]  # L_eff = L_s
+    spec = on.Spectrum(f, bw, jnp.asarray([0.0, 1.0]))
+    a = asymptotic_kurtosis_term(ScaledSpan.of(fibre, spec), jnp.full(2, (length / 1e3) ** 2))[0, 1]  # L_eff = L_s
     bracket_ratio = ((2 * df - b) * np.log((2 * df - b) / (2 * df + b)) + 2 * b) / (b**2 / df)
     assert abs(float(a) / ((5 / 6) * far * bracket_ratio) - 1) < 1e-12
     assert abs(bracket_ratio - 1) < 1e-2  # -> 1 as B/df -> 0
     # the numerical integral of the (nearly) lossless span approaches the Parseval far limit
-    spec = on.Spectrum(f, bw, jnp.asarray([0.0, 1.0]))
     x = on.NumericalGN(n_z=64, n_nu=256).xpm_matrix(on.IsrsProfile(fibre, spec.power, spec.frequency), spec)[0, 1]
     assert abs(float(x) / far - 1) < 0.02
 

@@ -12,7 +12,7 @@ import optax
 import optnet as on
 
 from ._plant import ModelPlant, ProbeLog, Prober
-from ._subgradient import MEAN_SNR, MIN_SNR, Objective, feasible, objective_from
+from ._subgradient import MEAN_SNR, MIN_SNR, Objective, feasible, objective_from, shift
 
 
 @dataclasses.dataclass
@@ -147,9 +147,7 @@ def digital_twin(plant, twin: on.Superchannel, start, *, objective: str = "mean"
     prober = Prober(plant, log)
     points = [start]
     for k, sgn in ((0, 1.0), (n - 1, -1.0)):
-        d = start.copy()
-        d[k] += sgn * probe_shift
-        d[k + 1] -= sgn * probe_shift
+        d = shift(start, k, sgn * probe_shift)
         if feasible(d, twin.minimum_distances()):
             points.append(d)
     readings = [prober.probe(d, iteration=0, kind="calibrate") for d in points]

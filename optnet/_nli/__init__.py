@@ -2,4 +2,4 @@ from .base import AbstractNLIModel as AbstractNLIModel, SpanNLI as SpanNLI, accu
 from .base import coherence_factor as coherence_factor
 from .closed_form import ClosedFormGN as ClosedFormGN
 from .mode_sum import ModeSumGN as ModeSumGN
-from .numerical import NumericalGN as NumericalGN, link_function as link_function, raised_cosine as raised_cosine
+from .numerical import NumericalGN as NumericalGN, link_function as link_function

@@ -7,14 +7,10 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._fibre import Fibre
-from .._spectrum import Spectrum
+from .._quadrature import gauss_legendre
+from .._spectrum import Spectrum, raised_cosine_spectrum
 from .._profile import AbstractProfile
 from .base import _KM, AbstractNLIModel, ScaledSpan, SpanNLI, asymptotic_kurtosis_term
-
-
-def _gauss_legendre(n: int):
-    x, w = np.polynomial.legendre.leggauss(n)
-    return 0.5 * (x + 1.0), 0.5 * w  # nodes and weights on [0, 1]
 
 
 def link_function(rho: Float[Array, " z"], z: Float[Array, " z"], phi: Float[Array, "*p"]) -> Array:
@@ -38,16 +34,6 @@ def link_function(rho: Float[Array, " z"], z: Float[Array, " z"], phi: Float[Arr
     e1 = jnp.where(small, dz * (1 - w / 2 + w**2 / 6), -jnp.expm1(-w) / s_safe)
     e2 = jnp.where(small, dz**2 * (0.5 - w / 3 + w**2 / 8), (e1 - dz * ew) / s_safe)
     return jnp.sum(jnp.exp(1j * phi[..., None] * z[:-1]) * (r0 * e1 + slope * e2), axis=-1)
-
-
-def raised_cosine(nu, symbol_rate, roll_off):
-    """Raised-cosine PSD shape s(nu) (1 in the flat part, integral = symbol_rate), nu in Hz from the centre."""
-    x = jnp.abs(nu)
-    lo = (1 - roll_off) * symbol_rate / 2
-    hi = (1 + roll_off) * symbol_rate / 2
-    width = jnp.where(roll_off > 0, roll_off * symbol_rate, 1.0)
-    edge = 0.5 * (1 + jnp.cos(jnp.pi * (x - lo) / width))
-    return jnp.where(x <= lo, 1.0, jnp.where(x <= hi, edge, 0.0))
 
 
 class NumericalGN(AbstractNLIModel):
@@ -106,7 +92,7 @@ class NumericalGN(AbstractNLIModel):
         n = frequency.shape[0]
         fo = frequency - fibre.ref_frequency
         a = fibre.alpha(frequency)
-        x01, w01 = (jnp.asarray(v, a.dtype) for v in _gauss_legendre(self.n_nu))
+        x01, w01 = (jnp.asarray(v, a.dtype) for v in gauss_legendre(self.n_nu))
         kappa = 1.0 - beta / 4  # int s_k^2 dnu / B_k for a raised cosine
 
         # nu = (a_k/|c|) tan(theta), theta in [0, atan(|c| W_i/(2 a_k))] flattens the Lorentzian.
@@ -116,7 +102,7 @@ class NumericalGN(AbstractNLIModel):
             tmax = jnp.arctan(c * (1 + beta[i]) * b[i] / (2 * a))  # (k,)
             theta = tmax[:, None] * x01[None, :]  # (k, nu)
             phi = a[:, None] * jnp.tan(theta)
-            weight = raised_cosine(phi / c[:, None], b[i], beta[i])
+            weight = raised_cosine_spectrum(phi / c[:, None], b[i], beta[i])
             f2 = jnp.abs(jax.vmap(link_function, in_axes=(0, None, 0))(rho, z, phi)) ** 2
             integral = 2 * jnp.sum(w01 * tmax[:, None] * (a / c)[:, None] / jnp.cos(theta) ** 2 * weight * f2, axis=1)
             return jnp.where(jnp.arange(n) == i, 0.0, (32 / 27) * fibre.gamma**2 * kappa / b * integral)
@@ -125,7 +111,7 @@ class NumericalGN(AbstractNLIModel):
 
     def _spm(self, fibre, frequency, b, beta, z, rho):
         a = fibre.alpha(frequency)
-        x01, w01 = (jnp.asarray(v, a.dtype) for v in _gauss_legendre(self.n_nu))
+        x01, w01 = (jnp.asarray(v, a.dtype) for v in gauss_legendre(self.n_nu))
 
         # hexagon = int_0^{B^2/4} h(u) w(u) du, w = 2 ln(B^2/4u) + 2 ln(r+/r-) [u < B^2/16],
         # r+- = B/4 +- sqrt(B^2/16 - u): exact for an integrand that depends on nu1 nu2 only.
@@ -154,8 +140,8 @@ class NumericalGN(AbstractNLIModel):
             wgt = dnu[:, None] * dnu[None, :]
             kphi = 4 * jnp.pi**2 * jnp.abs(beta_i)
             h = jnp.abs(link_function(rho_i, z, (kphi * n1 * n2).ravel())).reshape(n1.shape[0], -1) ** 2
-            s1 = raised_cosine(n1, bi, ro) * raised_cosine(n2, bi, ro)
-            both = s1 * (raised_cosine(n1 + n2, bi, ro) + raised_cosine(n1 - n2, bi, ro))
+            s1 = raised_cosine_spectrum(n1, bi, ro) * raised_cosine_spectrum(n2, bi, ro)
+            both = s1 * (raised_cosine_spectrum(n1 + n2, bi, ro) + raised_cosine_spectrum(n1 - n2, bi, ro))
             return (16 / 27) * fibre.gamma**2 / bi**2 * 2 * jnp.sum(wgt * h * both)
 
         fn = raised if self.raised_cosine else rectangular
