@@ -31,6 +31,7 @@ class LinkResult(eqx.Module):
     - `span_power`: launch power into each span, W, `(spans, channels)` (carried span to span).
     - `nsr_ase`, `nsr_nli`: cumulative NSR at the end of each span, shape `(spans, channels)`.
     - `nsr_roadm`, `nsr_transceiver`: NSR of the ROADMs and the transceiver, per channel.
+    - `gsnr`: generalised SNR at the link end (linear): 1/(NSR_ASE + NSR_NLI + NSR_ROADM + NSR_TRX).
     - `eta`: NLI coefficient at the link end, 1/W^2 (P_NLI = eta P_1^3).
     - `eta_spm_span`, `nsr_xpm_span`: per-span SPM coefficient (1/W^2) and XPM NSR, `(spans, channels)`.
     - `eps`: SPM coherence factor per channel.
@@ -45,49 +46,50 @@ class LinkResult(eqx.Module):
     nsr_nli: Float[Array, "spans channels"]
     nsr_roadm: Float[Array, " channels"]
     nsr_transceiver: Float[Array, " channels"]
+    gsnr: Float[Array, " channels"]
     eta: Float[Array, " channels"]
     eta_spm_span: Float[Array, "spans channels"]
     nsr_xpm_span: Float[Array, "spans channels"]
     eps: Float[Array, " channels"]
     gain: Float[Array, "spans channels"]
 
+    # Properties index from the end (`[..., -1, :]`), so they also work on a batch of results
+    # (a vmapped link call gives every field a leading batch axis).
+
     @property
     def gsnr_per_span(self) -> Float[Array, "spans channels"]:
         """GSNR (linear) if the channels were dropped after each span (ROADM and TRX included)."""
-        return 1.0 / (self.nsr_ase + self.nsr_nli + self.nsr_roadm + self.nsr_transceiver)
-
-    @property
-    def gsnr(self) -> Float[Array, " channels"]:
-        """Generalised SNR at the link end (linear)."""
-        return self.gsnr_per_span[-1]
+        extra = (self.nsr_roadm + self.nsr_transceiver)[..., None, :]
+        return 1.0 / (self.nsr_ase + self.nsr_nli + extra)
 
     @property
     def gsnr_db(self) -> Float[Array, " channels"]:
+        """GSNR at the link end, dB (the field `gsnr` is linear)."""
         return linear_to_db(self.gsnr)
 
     @property
     def snr_ase(self) -> Float[Array, " channels"]:
-        return 1.0 / self.nsr_ase[-1]
+        return 1.0 / self.nsr_ase[..., -1, :]
 
     @property
     def snr_nli(self) -> Float[Array, " channels"]:
-        return 1.0 / self.nsr_nli[-1]
+        return 1.0 / self.nsr_nli[..., -1, :]
 
     @property
     def ase_power(self) -> Float[Array, " channels"]:
         """ASE power (W) in the channel bandwidth, referred to the launch power."""
-        return self.nsr_ase[-1] * self.power
+        return self.nsr_ase[..., -1, :] * self.power
 
     @property
     def nli_power(self) -> Float[Array, " channels"]:
         """NLI power (W) in the channel bandwidth, referred to the launch power."""
-        return self.nsr_nli[-1] * self.power
+        return self.nsr_nli[..., -1, :] * self.power
 
     def osnr(self, reference_bandwidth: float = 12.5e9) -> Float[Array, " channels"]:
         """OSNR (linear) in `reference_bandwidth` Hz (12.5 GHz: 0.1 nm at 1550 nm): the signal over
         the ASE of the line amplifiers and ROADMs (NLI and transceiver noise excluded), as an OSA or
         GNPy's `OSNR ASE (0.1nm)` reports it."""
-        return self.symbol_rate / (reference_bandwidth * (self.nsr_ase[-1] + self.nsr_roadm))
+        return self.symbol_rate / (reference_bandwidth * (self.nsr_ase[..., -1, :] + self.nsr_roadm))
 
     def throughput(self, *, fec_overhead: float = 0.0) -> Float[Array, " channels"]:
         """Shannon net bit rate per channel, bit/s (zero for unused slots)."""
@@ -248,8 +250,11 @@ class GNLink(eqx.Module):
         power_out, budget = jax.lax.scan(body, power, (dynamic, prescribed), length=count)
         return budget, power_out
 
-    @eqx.filter_jit
     def __call__(self, spectrum: Spectrum) -> LinkResult:
+        """The per-channel noise budget of `spectrum` on this link (jit-compiled once per structure)."""
+        return _evaluate(self, spectrum)
+
+    def _evaluate(self, spectrum: Spectrum) -> LinkResult:
         spectrum = spectrum.checked()
         f, b = spectrum.frequency, spectrum.symbol_rate
         n = self.n_spans
@@ -270,15 +275,17 @@ class GNLink(eqx.Module):
         zeros = jnp.zeros_like(f)
         nsr_roadm = zeros if self.roadm is None else _safe_ratio(self.roadm.nsr(f, b, 1.0), p1)
         nsr_trx = zeros if self.transceiver is None else jnp.broadcast_to(1.0 / self.transceiver.snr, f.shape)
+        nsr_ase = jnp.cumsum(budget.nsr_ase, axis=0)
         return LinkResult(
             frequency=f,
             symbol_rate=b,
             power=p1,
             span_power=budget.power,
-            nsr_ase=jnp.cumsum(budget.nsr_ase, axis=0),
+            nsr_ase=nsr_ase,
             nsr_nli=nsr_nli,
             nsr_roadm=nsr_roadm,
             nsr_transceiver=nsr_trx,
+            gsnr=1.0 / (nsr_ase[-1] + nsr_nli[-1] + nsr_roadm + nsr_trx),
             eta=_safe_ratio(nsr_nli[-1], p1**2),
             eta_spm_span=budget.nli.spm,
             nsr_xpm_span=budget.nli.xpm,
@@ -289,3 +296,8 @@ class GNLink(eqx.Module):
     def gsnr(self, spectrum: Spectrum) -> Float[Array, " channels"]:
         """GSNR (linear) at the link end; shorthand for `self(spectrum).gsnr`."""
         return self(spectrum).gsnr
+
+
+# Plain `jax.jit` (every leaf of a link and a spectrum is an array; control values are static
+# fields): its C++ dispatch path costs a few microseconds, `eqx.filter_jit` a few hundred.
+_evaluate = jax.jit(GNLink._evaluate)
