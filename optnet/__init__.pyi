@@ -63,6 +63,8 @@ from ._optimise import Maximisation as Maximisation, maximise as maximise
 from ._calibration import Calibration as Calibration, apply_parameters as apply_parameters, calibrate as calibrate
 from ._raman_gain import (
     AbstractRamanGain as AbstractRamanGain,
+    MeasuredRamanGain as MeasuredRamanGain,
+    RamanCouplingMatrix as RamanCouplingMatrix,
     TabulatedRamanGain as TabulatedRamanGain,
     TriangularRamanGain as TriangularRamanGain,
     raman_coupling as raman_coupling,

@@ -8,7 +8,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ._checks import as_float_array, check_eager, check_traced, concrete, stack_modules
 from ._raman_gain import AbstractRamanGain, TriangularRamanGain
-from ._units import db_per_km_to_per_m, dispersion_to_beta, wavelength_to_frequency
+from ._units import SPEED_OF_LIGHT, db_per_km_to_per_m, dispersion_to_beta, wavelength_to_frequency
 
 _BETA3_SCALE = 2 * np.pi * 1e12  # beta3 (s^3/m) -> change of beta2 per THz (s^2/m)
 
@@ -33,8 +33,14 @@ class Fibre(eqx.Module):
       `ref_frequency` is the property `beta3`). Stored this way because beta3 ~ 1e-40 s^3/m is
       subnormal in float32 and XLA flushes it to zero; the constructor takes `beta3` in SI.
     - `ref_frequency`: Hz, where beta2 and beta3 are given.
-    - `gamma`: nonlinear coefficient in 1/(W m).
-    - `raman`: Raman gain efficiency model (triangular slope or tabulated spectrum).
+    - `gamma`: nonlinear coefficient in 1/(W m); a scalar, or values at `gamma_frequency` (from an
+      effective area that varies with frequency, gamma = 2 pi n2 f/(c A_eff(f)); see
+      `from_datasheet(effective_area_um2=...)`). With a table, the XPM of channel k on channel i
+      uses gamma_ik = 2 pi n2 f_i/(c A_ik) with the pair overlap area A_ik = (A_i + A_k)/2, i.e.
+      gamma_ik = 2 f_i/(f_i/gamma_i + f_k/gamma_k) (`gamma_pair`).
+    - `gamma_frequency`: Hz, table of frequencies for a per-frequency `gamma`, or None.
+    - `raman`: Raman gain efficiency model (triangular slope, tabulated spectrum, measured
+      coefficient scaled by frequency and overlap area, or a coupling matrix).
 
     Use `Fibre.from_datasheet` for dB/km, ps/nm/km and 1/W/km inputs.
     """
@@ -43,10 +49,11 @@ class Fibre(eqx.Module):
     attenuation: Float[Array, "*table"]
     beta2: Float[Array, ""]
     beta3_thz: Float[Array, ""]
-    gamma: Float[Array, ""]
+    gamma: Float[Array, "*gtable"]
     ref_frequency: Float[Array, ""]
     raman: AbstractRamanGain
     attenuation_frequency: Float[Array, "*table"] | None
+    gamma_frequency: Float[Array, "*gtable"] | None
 
     def __init__(
         self,
@@ -58,6 +65,7 @@ class Fibre(eqx.Module):
         ref_frequency: ArrayLike,
         raman: AbstractRamanGain | None = None,
         attenuation_frequency: ArrayLike | None = None,
+        gamma_frequency: ArrayLike | None = None,
     ):
         self.length = as_float_array(length)
         self.attenuation = as_float_array(attenuation)
@@ -79,6 +87,14 @@ class Fibre(eqx.Module):
                 "A per-frequency `attenuation` needs `attenuation_frequency` of the same shape; got "
                 f"{self.attenuation.shape} and {self.attenuation_frequency.shape}."
             )
+        self.gamma_frequency = None if gamma_frequency is None else as_float_array(gamma_frequency)
+        if self.gamma_frequency is not None and (
+            self.gamma_frequency.shape != self.gamma.shape or self.gamma.ndim < 1
+        ):
+            raise ValueError(
+                "A per-frequency `gamma` needs `gamma_frequency` of the same shape; got "
+                f"{self.gamma.shape} and {self.gamma_frequency.shape}."
+            )
         check_eager(self.length, "length", positive=True)
         check_eager(self.attenuation, "attenuation", positive=True)
         check_eager(self.gamma, "gamma", nonnegative=True)
@@ -94,7 +110,10 @@ class Fibre(eqx.Module):
         attenuation_db_km: ArrayLike = 0.2,
         dispersion_ps_nm_km: float = 17.0,
         slope_ps_nm2_km: float = 0.067,
-        gamma_per_w_km: float = 1.2,
+        gamma_per_w_km: float | None = None,
+        effective_area_um2: ArrayLike | None = None,
+        effective_area_frequency: ArrayLike | None = None,
+        n2: float = 2.6e-20,
         raman_slope_per_w_km_thz: float = 0.028,
         raman_cutoff_thz: float = 15.0,
         raman: AbstractRamanGain | None = None,
@@ -103,9 +122,31 @@ class Fibre(eqx.Module):
     ) -> "Fibre":
         """A span from datasheet units (km, dB/km, ps/nm/km, ps/nm^2/km, 1/W/km, 1/W/km/THz).
 
-        Defaults are standard single-mode fibre (ITU-T G.652) at 1550 nm.
+        Defaults are standard single-mode fibre (ITU-T G.652) at 1550 nm, gamma 1.2 1/W/km. Give
+        either `gamma_per_w_km` or the effective area `effective_area_um2` (um^2; a scalar, or a
+        table at `effective_area_frequency` in Hz) with the nonlinear index `n2` (m^2/W), from
+        which gamma(f) = 2 pi n2 f/(c A_eff(f)) is tabulated (as GNPy does).
         """
         lam = ref_wavelength_nm * 1e-9
+        gamma_frequency = None
+        if effective_area_um2 is not None:
+            if gamma_per_w_km is not None:
+                raise ValueError("Give `gamma_per_w_km` or `effective_area_um2`, not both.")
+            area = np.atleast_1d(np.asarray(effective_area_um2, dtype=float)) * 1e-12
+            if np.any(area < 1e-12) or np.any(area > 1e-8):
+                raise ValueError(
+                    f"`effective_area_um2` must be in um^2, between 1 and 10^4 (80 um^2 for SSMF); got {effective_area_um2!r}."
+                )
+            if effective_area_frequency is None:
+                if area.size != 1:
+                    raise ValueError("A tabulated `effective_area_um2` needs `effective_area_frequency` (Hz).")
+                gamma_frequency = np.asarray([1e14, 3e14])  # gamma is proportional to f at fixed area
+                area = np.repeat(area, 2)
+            else:
+                gamma_frequency = np.asarray(effective_area_frequency, dtype=float)
+            gamma = 2 * np.pi * n2 * gamma_frequency / (SPEED_OF_LIGHT * area)
+        else:
+            gamma = (1.2 if gamma_per_w_km is None else gamma_per_w_km) * 1e-3
         beta2, beta3 = dispersion_to_beta(dispersion_ps_nm_km * 1e-6, slope_ps_nm2_km * 1e3, lam)
         if raman is None:
             raman = TriangularRamanGain(raman_slope_per_w_km_thz * 1e-15, raman_cutoff_thz * 1e12)
@@ -114,15 +155,32 @@ class Fibre(eqx.Module):
             attenuation=db_per_km_to_per_m(attenuation_db_km),
             beta2=beta2,
             beta3=beta3,
-            gamma=gamma_per_w_km * 1e-3,
+            gamma=gamma,
             ref_frequency=wavelength_to_frequency(lam),
             raman=raman,
             attenuation_frequency=attenuation_frequency,
+            gamma_frequency=gamma_frequency,
         )
 
     def alpha(self, frequency: Float[Array, " channels"]) -> Float[Array, " channels"]:
         """Power attenuation (1/m) at each frequency (Hz)."""
         return interp_spectrum(self.attenuation, self.attenuation_frequency, frequency)
+
+    def gamma_at(self, frequency: Float[Array, " channels"]) -> Float[Array, " channels"]:
+        """Nonlinear coefficient (1/(W m)) at each frequency (Hz)."""
+        return interp_spectrum(self.gamma, self.gamma_frequency, frequency)
+
+    def gamma_pair(self, frequency: Float[Array, " channels"]) -> Float[Array, "channels channels"]:
+        """gamma_ik (1/(W m)) of the nonlinear interaction of channel k on channel i: the scalar
+        `gamma`, or with a table 2 f_i/(f_i/gamma_i + f_k/gamma_k) (pair overlap area
+        (A_i + A_k)/2, as GNPy uses for Raman; Agrawal, *Nonlinear Fiber Optics*, Sec. 7.1)."""
+        n = frequency.shape[0]
+        if self.gamma_frequency is None:
+            return jnp.broadcast_to(self.gamma, (n, n))
+        g = self.gamma_at(frequency)
+        rel = frequency / frequency[0]  # ratios only: well scaled in float32
+        area = rel / g  # proportional to A_eff
+        return 2 * rel[:, None] / (area[:, None] + area[None, :])
 
     @property
     def beta3(self) -> Float[Array, ""]:

@@ -23,6 +23,11 @@ class AbstractRamanGain(eqx.Module):
     def check(self, shift: Float[Array, "..."]) -> Float[Array, "..."]:
         """Return `shift` with a traced check that the model covers it."""
 
+    def pair_efficiency(self, frequency: Float[Array, " n"]) -> Float[Array, "n n"]:
+        """g_ik (1/(W m)) for every pair of waves at `frequency` (Hz), symmetric: by default a
+        function of the shift |f_k - f_i| alone."""
+        return self(self.check(jnp.abs(frequency[None, :] - frequency[:, None])))
+
 
 class TriangularRamanGain(AbstractRamanGain):
     """Triangular approximation g(Δf) = C_r Δf for Δf <= cutoff, 0 beyond.
@@ -102,6 +107,103 @@ class TabulatedRamanGain(AbstractRamanGain):
         )
 
 
+class MeasuredRamanGain(AbstractRamanGain):
+    """A measured Raman gain coefficient scaled by frequency and mode overlap, as GNPy describes a fibre:
+
+        g(f_i, f_j) = g_R(f_j - f_i) (f_j / f_ref) / A_ij,   A_ij = (A_eff(f_i) + A_eff(f_j))/2,
+
+    for the pair f_i < f_j (the pump at f_j), g_R the coefficient measured for a pump at `ref_frequency`.
+
+    **Fields:**
+
+    - `frequency_shift`: increasing shifts in Hz, from 0.
+    - `gain_coefficient`: g_R in m/W at those shifts (g0 x A_overlap of the measurement).
+    - `ref_frequency`: Hz, the pump frequency of the measurement.
+    - `effective_area`: m^2, a scalar or values at `area_frequency`.
+    - `area_frequency`: Hz, table for a per-frequency `effective_area`, or None.
+
+    ??? cite "References"
+        GNPy (Telecom Infra Project), `gnpy.core.parameters.FiberParams` and the Raman solver's
+        coupling (frequency scaling and overlap area); R. H. Stolen, E. P. Ippen, APL 22, 1973
+        (the f_j scaling of the Raman gain coefficient).
+    """
+
+    frequency_shift: Float[Array, " table"]
+    gain_coefficient: Float[Array, " table"]
+    ref_frequency: Float[Array, ""]
+    effective_area: Float[Array, "*atable"]
+    area_frequency: Float[Array, "*atable"] | None
+
+    def __init__(self, frequency_shift: ArrayLike, gain_coefficient: ArrayLike, ref_frequency: ArrayLike,
+                 effective_area: ArrayLike, area_frequency: ArrayLike | None = None):
+        self.frequency_shift = as_float_array(frequency_shift)
+        self.gain_coefficient = as_float_array(gain_coefficient)
+        self.ref_frequency = as_float_array(ref_frequency)
+        self.effective_area = as_float_array(effective_area)
+        self.area_frequency = None if area_frequency is None else as_float_array(area_frequency)
+        if self.frequency_shift.ndim != 1 or self.frequency_shift.shape != self.gain_coefficient.shape:
+            raise ValueError("`frequency_shift` and `gain_coefficient` must be 1-D arrays of the same length.")
+        check_eager(self.frequency_shift, "frequency_shift", nonnegative=True)
+        check_eager(self.gain_coefficient, "gain_coefficient", nonnegative=True)
+        check_eager(self.ref_frequency, "ref_frequency", positive=True)
+        check_eager(self.effective_area, "effective_area", positive=True)
+        area = concrete(self.effective_area)
+        if area is not None and area.size and (area.max() > 1e-8 or area.min() < 1e-12):
+            raise ValueError(f"`effective_area` must be in m^2 (80 um^2 = 8e-11 m^2); got {area.max():.3g}.")
+
+    def __call__(self, shift):
+        """g at `shift` for a pump at `ref_frequency` and the mean effective area, 1/(W m)."""
+        return jnp.interp(shift, self.frequency_shift, self.gain_coefficient) / jnp.mean(self.effective_area)
+
+    def check(self, shift):
+        return eqx.error_if(
+            shift, jnp.any(shift > self.frequency_shift[-1]),
+            "Channel/pump frequencies span more than the measured Raman gain covers: narrow the spectrum.",
+        )
+
+    def pair_efficiency(self, frequency):
+        shift = self.check(jnp.abs(frequency[None, :] - frequency[:, None]))
+        upper = jnp.maximum(frequency[None, :], frequency[:, None])
+        if self.area_frequency is None:
+            area = jnp.broadcast_to(self.effective_area, frequency.shape)
+        else:
+            area = jnp.interp(frequency, self.area_frequency, self.effective_area)
+        overlap = 0.5 * (area[None, :] + area[:, None])
+        return jnp.interp(shift, self.frequency_shift, self.gain_coefficient) * (upper / self.ref_frequency) / overlap
+
+
+class RamanCouplingMatrix(AbstractRamanGain):
+    """Raman gain efficiencies given directly for a fixed set of waves (e.g. exported from another
+    tool): g_ik in 1/(W m) for the pair (f_i, f_k), symmetric, at exactly the frequencies `frequency`.
+
+    **Fields:** `frequency` (Hz, the waves, in any order), `efficiency` (1/(W m), waves x waves).
+    The waves a span couples (signals, then pumps) must be these frequencies (within 1 MHz).
+    """
+
+    frequency: Float[Array, " waves"]
+    efficiency: Float[Array, "waves waves"]
+
+    def __init__(self, frequency: ArrayLike, efficiency: ArrayLike):
+        self.frequency = as_float_array(frequency)
+        self.efficiency = as_float_array(efficiency)
+        n = self.frequency.shape[0] if self.frequency.ndim == 1 else -1
+        if self.efficiency.shape != (n, n):
+            raise ValueError(f"`efficiency` must have shape (waves, waves) = ({n}, {n}); got {self.efficiency.shape}.")
+        check_eager(self.efficiency, "efficiency", nonnegative=True)
+
+    def __call__(self, shift):
+        raise TypeError("A RamanCouplingMatrix has no gain as a function of shift alone; it gives `pair_efficiency`.")
+
+    def check(self, shift):
+        return shift
+
+    def pair_efficiency(self, frequency):
+        index = jnp.argmin(jnp.abs(frequency[:, None] - self.frequency[None, :]), axis=1)
+        miss = jnp.max(jnp.abs(self.frequency[index] - frequency))
+        index = eqx.error_if(index, miss > 1e6, "A wave's frequency is not one of the RamanCouplingMatrix's `frequency`.")
+        return self.efficiency[index[:, None], index[None, :]]
+
+
 def raman_coupling(
     gain: AbstractRamanGain, frequency: Float[Array, " n"], photon_ratio: bool = False
 ) -> Float[Array, "n n"]:
@@ -114,6 +216,6 @@ def raman_coupling(
         Semrau et al., JLT 36(14), 2018, Eq. (1); Agrawal, *Nonlinear Fiber Optics*, Eq. (8.1.18).
     """
     df = frequency[None, :] - frequency[:, None]  # f_k - f_i
-    g = gain(gain.check(jnp.abs(df)))
+    g = gain.pair_efficiency(frequency)
     loss = g * (frequency[:, None] / frequency[None, :]) if photon_ratio else g
     return jnp.where(df > 0, g, jnp.where(df < 0, -loss, 0.0))

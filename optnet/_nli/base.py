@@ -69,14 +69,14 @@ class ScaledSpan(eqx.Module):
     """One span and the channels in the NLI models' working units (THz, ps, km, W).
 
     **Fields:** `offset` (THz from the fibre's `ref_frequency`), `symbol_rate` (THz), `alpha`
-    (1/km, per channel), `gamma` (1/(W km)), `length` (km), `beta2` (ps^2/km), `beta3` (ps^2/km
-    per THz, i.e. 2 pi beta3 x 1 THz).
+    (1/km, per channel), `gamma` (1/(W km), pair coefficients gamma_ik, see `Fibre.gamma_pair`),
+    `length` (km), `beta2` (ps^2/km), `beta3` (ps^2/km per THz, i.e. 2 pi beta3 x 1 THz).
     """
 
     offset: Float[Array, " channels"]
     symbol_rate: Float[Array, " channels"]
     alpha: Float[Array, " channels"]
-    gamma: Float[Array, ""]
+    gamma: Float[Array, "channels channels"]
     length: Float[Array, ""]
     beta2: Float[Array, ""]
     beta3: Float[Array, ""]
@@ -87,11 +87,16 @@ class ScaledSpan(eqx.Module):
             offset=(spectrum.frequency - fibre.ref_frequency) * _THZ,
             symbol_rate=spectrum.symbol_rate * _THZ,
             alpha=fibre.alpha(spectrum.frequency) * _PER_KM,
-            gamma=fibre.gamma * _PER_KM,
+            gamma=fibre.gamma_pair(spectrum.frequency) * _PER_KM,
             length=fibre.length * _KM,
             beta2=fibre.beta2 * _PS2_PER_KM,
             beta3=fibre.beta3_thz * _PS2_PER_KM,
         ))
+
+    @property
+    def gamma_self(self) -> Float[Array, " channels"]:
+        """gamma_ii (1/(W km)), the SPM coefficient of each channel."""
+        return jnp.diagonal(self.gamma)
 
     def gvd(self, offset):
         """Local GVD (ps^2/km) at `offset` (THz from the reference frequency)."""

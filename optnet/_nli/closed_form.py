@@ -38,7 +38,6 @@ class ClosedFormGN(AbstractNLIModel):
         n = fo.shape[0]
         eye = jnp.eye(n, dtype=bool)
         ab = a  # abar = alpha for lumped amplification (Semrau 2019, Sec. II)
-        g2 = w.gamma**2
         # T_i = (a + abar - P_tot C_r f_i)^2 (Semrau 2019, Eq. (10)), via the ISRS rate r_i.
         if self.tilt_about_reference:
             if not isinstance(fibre.raman, TriangularRamanGain):
@@ -50,7 +49,7 @@ class ClosedFormGN(AbstractNLIModel):
         # SPM, Semrau 2019 Eq. (10); phi_i = (3/2) pi^2 (beta2 + 2 pi beta3 f_i).
         phi = 1.5 * jnp.pi**2 * w.gvd(fo)
         spm = (
-            (4 / 9) * g2 / b**2 * jnp.pi / (phi * ab * (2 * a + ab))
+            (4 / 9) * w.gamma_self**2 / b**2 * jnp.pi / (phi * ab * (2 * a + ab))
             * ((t - a**2) / a * jnp.arcsinh(phi * b**2 / (jnp.pi * a))
                + ((a + ab) ** 2 - t) / (a + ab) * jnp.arcsinh(phi * b**2 / (jnp.pi * (a + ab))))
         )
@@ -59,7 +58,7 @@ class ClosedFormGN(AbstractNLIModel):
         phik = jnp.where(eye, 1.0, phik)
         ak, abk, tk, bk, bi = a[None, :], ab[None, :], t[None, :], b[None, :], b[:, None]
         x = (
-            (32 / 27) * g2 / (bk * phik * abk * (2 * ak + abk))
+            (32 / 27) * w.gamma**2 / (bk * phik * abk * (2 * ak + abk))
             * ((tk - ak**2) / ak * jnp.arctan(phik * bi / ak)
                + ((ak + abk) ** 2 - tk) / (ak + abk) * jnp.arctan(phik * bi / (ak + abk)))
         )

@@ -43,7 +43,6 @@ class ModeSumGN(AbstractNLIModel):
         fo, b, length = w.offset, w.symbol_rate, w.length
         n = fo.shape[0]
         eye = jnp.eye(n, dtype=bool)
-        g2 = w.gamma**2
         amp, rate = profile.modes()
         rate = rate * _PER_KM
         m = _overlap(amp, rate, length)  # (n, modes, modes), km
@@ -53,11 +52,11 @@ class ModeSumGN(AbstractNLIModel):
         phi = 1.5 * jnp.pi**2 * w.gvd(fo)
         arg = phi[:, None] * b[:, None] ** 2 / (jnp.pi * ax)  # (n, modes)
         sh = jnp.arcsinh(arg)
-        spm = (4 / 9) * g2 / b**2 * jnp.pi / phi * jnp.sum(m * (sh[:, :, None] + sh[:, None, :]), axis=(-2, -1))
+        spm = (4 / 9) * w.gamma_self**2 / b**2 * jnp.pi / phi * jnp.sum(m * (sh[:, :, None] + sh[:, None, :]), axis=(-2, -1))
         phik = 2 * jnp.pi**2 * (fo[None, :] - fo[:, None]) * w.gvd(0.5 * (fo[None, :] + fo[:, None]))
         phik = jnp.where(eye, 1.0, phik)
         at = jnp.arctan(phik[:, :, None] * b[:, None, None] / ax[None, :, :])  # (i, k, l)
-        x = (32 / 27) * g2 / (b[None, :] * phik) * jnp.einsum("kab,ika->ik", m, at) * 2  # symmetric in l, l'
+        x = (32 / 27) * w.gamma**2 / (b[None, :] * phik) * jnp.einsum("kab,ika->ik", m, at) * 2  # symmetric in l, l'
         x = jnp.where(eye, 0.0, x)
         p2 = power**2
         small = jnp.abs(rate * length) < 1e-8

@@ -94,6 +94,7 @@ class NumericalGN(AbstractNLIModel):
         a = fibre.alpha(frequency)
         x01, w01 = (jnp.asarray(v, a.dtype) for v in gauss_legendre(self.n_nu))
         kappa = 1.0 - beta / 4  # int s_k^2 dnu / B_k for a raised cosine
+        gamma = fibre.gamma_pair(frequency)
 
         # nu = (a_k/|c|) tan(theta), theta in [0, atan(|c| W_i/(2 a_k))] flattens the Lorentzian.
         def row(i):
@@ -105,7 +106,7 @@ class NumericalGN(AbstractNLIModel):
             weight = raised_cosine_spectrum(phi / c[:, None], b[i], beta[i])
             f2 = jnp.abs(jax.vmap(link_function, in_axes=(0, None, 0))(rho, z, phi)) ** 2
             integral = 2 * jnp.sum(w01 * tmax[:, None] * (a / c)[:, None] / jnp.cos(theta) ** 2 * weight * f2, axis=1)
-            return jnp.where(jnp.arange(n) == i, 0.0, (32 / 27) * fibre.gamma**2 * kappa / b * integral)
+            return jnp.where(jnp.arange(n) == i, 0.0, (32 / 27) * gamma[i] ** 2 * kappa / b * integral)
 
         return jax.lax.map(row, jnp.arange(n))
 
@@ -115,7 +116,7 @@ class NumericalGN(AbstractNLIModel):
 
         # hexagon = int_0^{B^2/4} h(u) w(u) du, w = 2 ln(B^2/4u) + 2 ln(r+/r-) [u < B^2/16],
         # r+- = B/4 +- sqrt(B^2/16 - u): exact for an integrand that depends on nu1 nu2 only.
-        def rectangular(rho_i, beta_i, bi, ai, _):
+        def rectangular(rho_i, beta_i, bi, ai, _, gi):
             u0 = bi**2 / 16
             kphi = 4 * jnp.pi**2 * jnp.abs(beta_i)
             su = ai / kphi  # width of the Lorentzian in u
@@ -128,11 +129,11 @@ class NumericalGN(AbstractNLIModel):
             ratio = jnp.where(inner, (bi / 4 + root) / jnp.where(inner, bi / 4 - root, 1.0), 1.0)
             w = 2 * jnp.log(4 * u0 / u) + 2 * jnp.log(ratio)
             h = jnp.abs(link_function(rho_i, z, kphi * u)) ** 2
-            return (16 / 27) * fibre.gamma**2 / bi**2 * jnp.sum(h * w * du)
+            return (16 / 27) * gi**2 / bi**2 * jnp.sum(h * w * du)
 
         # raised cosine: 2-D Gauss-Legendre over the quadrants (+,+) and (+,-) (the others by
         # symmetry), nu = (W/2) x^2 to resolve the ridges along the axes.
-        def raised(rho_i, beta_i, bi, ai, ro):
+        def raised(rho_i, beta_i, bi, ai, ro, gi):
             half = (1 + ro) * bi / 2
             nu = half * x01**2
             dnu = half * 2 * x01 * w01
@@ -142,10 +143,10 @@ class NumericalGN(AbstractNLIModel):
             h = jnp.abs(link_function(rho_i, z, (kphi * n1 * n2).ravel())).reshape(n1.shape[0], -1) ** 2
             s1 = raised_cosine_spectrum(n1, bi, ro) * raised_cosine_spectrum(n2, bi, ro)
             both = s1 * (raised_cosine_spectrum(n1 + n2, bi, ro) + raised_cosine_spectrum(n1 - n2, bi, ro))
-            return (16 / 27) * fibre.gamma**2 / bi**2 * 2 * jnp.sum(wgt * h * both)
+            return (16 / 27) * gi**2 / bi**2 * 2 * jnp.sum(wgt * h * both)
 
         fn = raised if self.raised_cosine else rectangular
-        return jax.vmap(fn)(rho, fibre.beta2_at(frequency), b, a, beta)
+        return jax.vmap(fn)(rho, fibre.beta2_at(frequency), b, a, beta, fibre.gamma_at(frequency))
 
     def span(self, profile: AbstractProfile, spectrum: Spectrum) -> SpanNLI:
         fibre, power = profile.fibre, profile.power
