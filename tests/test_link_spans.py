@@ -43,7 +43,7 @@ def test_stacked_and_numerical_equal_pre_restructuring_results():
     _assert_same(link(s), "numerical", 1e-12)
 
 
-@pytest.mark.parametrize("spontaneous", [False, True])
+@pytest.mark.parametrize("spontaneous", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_raman_spans_equal_pre_restructuring_raman_link(spontaneous):
     """Raman spans + EDFA in a GNLink equal the former `RamanLink` (1e-10)."""
     import optnet as on
@@ -121,13 +121,15 @@ def test_mixed_span_kinds():
     import optnet as on
 
     fibre = on.Fibre.from_datasheet(80.0)
-    raman = on.RamanSpan(fibre, on.Pumps(), on.Pumps([205e12], [0.2]), on.Edfa.from_db(5.0, on.FixedGain.from_db(10.0)), n_z=41)
+    # a forward pump (no boundary-value problem) keeps the compile short
+    raman = on.RamanSpan(fibre, on.Pumps([205e12], [0.2]), on.Pumps(), on.Edfa.from_db(5.0, on.FixedGain.from_db(10.0)), n_z=21)
     passive = on.FibreSpan(fibre)
     s = on.Spectrum.uniform(8, 400e9, symbol_rate=300e9, power_dbm=2.0)
-    link = on.GNLink([raman, passive, passive], nli=on.NumericalGN(n_z=24, n_nu=24))
+    nli = on.NumericalGN(n_z=12, n_nu=12)
+    link = on.GNLink([raman, passive, passive], nli=nli)
     assert link.counts == (1, 2) and link.n_spans == 3
     r = link(s)
-    tail = on.GNLink.uniform(fibre, 2, nli=on.NumericalGN(n_z=24, n_nu=24))(eqx.tree_at(lambda x: x.power, s, r.span_power[1]))
+    tail = on.GNLink.uniform(fibre, 2, nli=nli)(eqx.tree_at(lambda x: x.power, s, r.span_power[1]))
     np.testing.assert_allclose(r.span_power[1:], tail.span_power, rtol=1e-12)
     np.testing.assert_allclose(r.eta_spm_span[1:], tail.eta_spm_span, rtol=1e-12)
     np.testing.assert_allclose(r.nsr_xpm_span[1:], tail.nsr_xpm_span, rtol=1e-12)
@@ -153,22 +155,22 @@ def test_plain_jax_transforms_on_link(jit):
     ref = link(s).gsnr
     np.testing.assert_allclose(jit(lambda l, x: l(x).gsnr)(link, s), ref, rtol=1e-12)
     grad = jax.grad if jit is jax.jit else eqx.filter_grad
-    g_link = grad(lambda l: jnp.sum(l(s).throughput()) / 1e12)(link)
-    g_spec = grad(lambda x: jnp.sum(link(x).throughput()) / 1e12)(s)
+    g_link = jit(grad(lambda l: jnp.sum(l(s).throughput()) / 1e12))(link)
+    g_spec = jit(grad(lambda x: jnp.sum(link(x).throughput()) / 1e12))(s)
     assert np.all(np.isfinite(g_link.spans.fibre.length)) and np.all(np.isfinite(g_spec.power))
     assert float(jnp.abs(g_link.spans.amplifier.noise_figure)) > 0
     vmap = jax.vmap if jit is jax.jit else eqx.filter_vmap
     batch = jax.tree.map(lambda x: jnp.stack([x, 1.0 * x]), s)
-    np.testing.assert_allclose(vmap(lambda x: link(x).gsnr)(batch), jnp.stack([ref, ref]), rtol=1e-12)
+    np.testing.assert_allclose(jit(vmap(lambda x: link(x).gsnr))(batch), jnp.stack([ref, ref]), rtol=1e-12)
     links = jax.tree.map(lambda x: jnp.stack([x, x]), link)
-    np.testing.assert_allclose(vmap(lambda l: l(s).gsnr)(links), jnp.stack([ref, ref]), rtol=1e-12)
+    np.testing.assert_allclose(jit(vmap(lambda l: l(s).gsnr))(links), jnp.stack([ref, ref]), rtol=1e-12)
 
 
 def test_plain_jax_transforms_on_components():
     """Every public building block passes through jax.jit and jax.grad as an argument."""
     on, fibre, s, link = _modules()
     f, p = s.frequency, s.power
-    for nli in (on.ClosedFormGN(), on.ModeSumGN(), on.NumericalGN(n_z=16, n_nu=16)):
+    for nli in (on.ClosedFormGN(), on.ModeSumGN(), on.NumericalGN(n_z=8, n_nu=8)):
         out = jax.jit(lambda m, fb: m.span(on.IsrsProfile(fb, p, f), s).spm)(nli, fibre)
         assert out.shape == (6,) and np.all(np.isfinite(out))
         g = jax.jit(jax.grad(lambda fb: jnp.sum(nli.span(on.IsrsProfile(fb, p, f), s).spm)))(fibre)
@@ -181,6 +183,6 @@ def test_plain_jax_transforms_on_components():
     assert float(g.control.gain_value) > 0
     # a Raman span (static solver fields) as a plain-jit/grad argument; a forward pump keeps it cheap
     raman = on.RamanSpan(fibre, on.Pumps([205e12], [0.1]), on.Pumps(), n_z=11)
-    np.testing.assert_allclose(jax.jit(lambda r: r.solve(f, p).rho)(raman), raman.solve(f, p).rho, rtol=1e-12)
-    gp = jax.jit(jax.grad(lambda r: jnp.sum(r.solve(f, p).net_gain)))(raman)
-    assert float(gp.forward.power[0]) > 0  # more pump, more gain
+    # (gradients with respect to a span's pumps: tests/test_raman.py)
+    rho = jax.jit(lambda r: r.solve(f, p).rho)(raman)
+    assert np.all(np.isfinite(rho)) and np.all(rho[:, -1] > np.exp(-float(fibre.alpha(f)[0]) * 80e3))

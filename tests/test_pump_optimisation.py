@@ -72,6 +72,7 @@ def test_optimise_pumps_errors():
         on.optimise_pumps(no_pumps, s)
 
 
+@pytest.mark.slow
 def test_cli_optimise_pumps(tmp_path):
     from typer.testing import CliRunner
 
@@ -88,6 +89,7 @@ def test_cli_optimise_pumps(tmp_path):
     assert (tmp_path / "pump_optimisation.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_pump_example_fast():
     res = subprocess.run([sys.executable, str(ROOT / "examples" / "pump_optimisation.py"), "--fast"],
                          capture_output=True, text=True, timeout=600)

@@ -160,6 +160,7 @@ def test_exact_gradient_wrt_pumps_matches_finite_differences():
     np.testing.assert_allclose(g, fd, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_newton_and_tnc_bvp_agree():
     """The two BVP solvers give the same profile and the same gradients (implicit differentiation
     vs the IFT custom_vjp) of a profile functional with respect to pump and signal powers."""
