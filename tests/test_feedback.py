@@ -82,6 +82,7 @@ def _gains(case, cal_params):
     return g
 
 
+@pytest.mark.slow
 def test_trends_across_cases():
     _, cal = osc.calibrated_locatelli_superchannel(1)
     g1, g5, g7, g9 = (_gains(c, cal.parameters) for c in (1, 5, 7, 9))
@@ -89,7 +90,7 @@ def test_trends_across_cases():
     assert g5[1] > g1[1]
 
 
-@pytest.mark.parametrize("case", ["N6", "N8", "N10"])
+@pytest.mark.parametrize("case", ["N6", pytest.param("N8", marks=pytest.mark.slow), pytest.param("N10", marks=pytest.mark.slow)])
 def test_more_subchannels_gain(case):
     # Table 4 set-ups: Obj#2 gain at the model optimum (optax on the soft minimum)
     _, cal = osc.calibrated_locatelli_superchannel(1)

@@ -98,6 +98,7 @@ def test_link_function_exact_for_exponential():
     np.testing.assert_allclose(f, exact, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_raised_cosine_option():
     """Raised-cosine spectra: tiny roll-off reproduces the rectangular result; for far channels the
     XPM scales with the interferer's kappa = 1 - beta/4; SPM changes by a bounded amount."""

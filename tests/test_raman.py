@@ -214,6 +214,7 @@ def test_raman_errors():
         on.Pumps([205e12], [float("nan")])
 
 
+@pytest.mark.slow
 def test_continuation_rescues_strong_pumping():
     """8 x 0.3 W backward pumps on 150 km: Newton fails from the first guess (clear error); with
     continuation in pump power it converges to the targets."""
