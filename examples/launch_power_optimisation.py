@@ -23,20 +23,8 @@ def main(steps: int = 100, n_channels: int = 120):
         s = eqx.tree_at(lambda s: s.power, spectrum, on.dbm_to_watt(p_dbm))
         return jnp.sum(link(s).throughput(fec_overhead=0.15)) / 1e12
 
-    opt = optax.adam(0.1)
-    p = jnp.zeros(n_channels)
-    state = opt.init(p)
-
-    @jax.jit
-    def step(p, state):
-        value, g = jax.value_and_grad(lambda p: -throughput(p))(p)
-        updates, state = opt.update(g, state)
-        return optax.apply_updates(p, updates), state, -value
-
-    start = float(throughput(p))
-    for _ in range(steps):
-        p, state, _ = step(p, state)
-    end = float(throughput(p))
+    res = on.maximise(throughput, jnp.zeros(n_channels), optax.adam(0.1), steps=steps)
+    start, end, p = float(res.history[0]), float(res.history[-1]), res.value
     print(f"throughput {start:.3f} -> {end:.3f} Tb/s; launch power {float(p.min()):.2f}..{float(p.max()):.2f} dBm")
     return start, end
 

@@ -35,7 +35,6 @@ from ._pump_optimisation import (
     total_throughput_tbps as total_throughput_tbps,
 )
 from ._raman import (
-    RESULTS as RESULTS,
     AbstractBVPSolver as AbstractBVPSolver,
     NewtonBVP as NewtonBVP,
     Pumps as Pumps,
@@ -44,6 +43,7 @@ from ._raman import (
     TNCBVP as TNCBVP,
     hybrid_noise_figure as hybrid_noise_figure,
 )
+from ._results import RESULTS as RESULTS
 from ._profile import (
     AbstractProfile as AbstractProfile,
     AnsatzProfile as AnsatzProfile,

@@ -7,6 +7,7 @@ import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float
 
 from ._checks import as_float_array
+from ._results import RESULTS
 from ._superchannel import Superchannel
 
 # name -> (initial value, apply(superchannel, value) -> superchannel); values are O(1) for conditioning
@@ -31,13 +32,13 @@ class Calibration(eqx.Module):
     - `parameters`: fitted values by name: `power` (dB offset), `isi_scale` (ln factor),
       `transceiver_snr` (dB offset), `filter_offset` (GHz).
     - `residual_db`: model minus measurement at the calibration points, dB, shape `(points, sub)`.
-    - `result`: the optimistix RESULTS of the least-squares solve.
+    - `result`: the `RESULTS` of the least-squares solve.
     """
 
     superchannel: Superchannel
     parameters: dict
     residual_db: Float[Array, "points sub"]
-    result: optx.RESULTS
+    result: RESULTS
 
     @property
     def rms_db(self) -> Float[Array, ""]:
@@ -100,4 +101,4 @@ def calibrate(
     y0 = {name: jnp.asarray(initial.get(name, _PARAMETERS[name][0]), measured.dtype) for name in fit}
     sol = optx.least_squares(residual, solver, y0, max_steps=max_steps, throw=throw)
     fitted = apply_parameters(superchannel, sol.value)
-    return Calibration(fitted, sol.value, residual(sol.value, None), sol.result)
+    return Calibration(fitted, sol.value, residual(sol.value, None), RESULTS.promote(sol.result))

@@ -14,25 +14,13 @@ import scipy.optimize
 from jaxtyping import Array, ArrayLike, Float
 
 from ._amplifier import Edfa, ase_power
+from ._results import RESULTS
 from ._checks import as_float_array, check_eager, check_traced
 from ._fibre import Fibre
 from ._profile import SampledProfile
 from ._raman_gain import raman_coupling
 from ._span import AbstractSpan, SpanOutput
 from ._units import BOLTZMANN, PLANCK, db_per_km_to_per_m
-
-
-class RESULTS(optx.RESULTS):  # pyright: ignore
-    """Outcomes of a Raman solve (extends `optimistix.RESULTS`)."""
-
-    ode_failed = (
-        "The Raman ODE solve failed (step limit reached or step size underflow). Raise "
-        "`RamanSpan.max_steps`, loosen the step-size controller, or check for extreme pump powers."
-    )
-    bvp_failed = (
-        "The backward-pump boundary-value problem did not converge: no z=0 pump powers reproduce the "
-        "prescribed z=L powers within tolerance. Check pump powers/frequencies, or try the other BVP solver."
-    )
 
 
 class Pumps(eqx.Module):
