@@ -1,7 +1,8 @@
 """Accuracy and speed of `NumericalGN` against its grid: max |eta error| (dB) over channels relative
-to a fine grid (n_z = 128, n_nu = 192), and the time per span. The defaults (n_z = 24, n_nu = 24)
-are chosen from this table: the smallest grid within 0.01 dB on every case. Run
-`python benchmarks/numerical_grid.py`."""
+to a fine grid (n_z = 128, n_nu = 192), and the time per span, for a standard span, a 10 THz
+spectrum, a short access span and a low-dispersion fibre. The data for choosing the defaults from an
+error estimate (the defaults are still n_z = 64, n_nu = 48: short spans converge slowly in n_nu).
+Run `python benchmarks/numerical_grid.py`."""
 
 import time
 
