@@ -119,9 +119,7 @@ def eqx_is_float(x):
 
 def test_calibration_reproduces_case1(calibrated):
     sc, cal = calibrated
-    import optimistix as optx
-
-    assert cal.result == optx.RESULTS.successful
+    assert cal.result == on.RESULTS.successful
     snr = np.asarray(sc.snr_db())
     assert np.all(np.abs(snr - np.asarray(osc.LOCATELLI_CASE1_SNR_DB)) < 0.25)
     # an ASE-limited effective launch power (transmitter losses) and a sub-GHz filter misalignment
