@@ -143,3 +143,16 @@ def test_errors():
         on.calibrate(sc, jnp.zeros(3))
     with pytest.raises(ValueError, match="fit"):
         on.calibrate(sc, jnp.zeros(4), fit=("nonsense",))
+
+
+def test_plain_jax_transforms():
+    """`jax.jit`, `jax.grad` and `jax.vmap` take a Superchannel as an argument."""
+    import optnet.scenarios as osc
+
+    sc = osc.locatelli_superchannel(1)
+    ref = sc.snr_db()
+    np.testing.assert_allclose(jax.jit(lambda s: s.snr_db())(sc), ref, rtol=1e-12)
+    g = jax.jit(jax.grad(lambda s: jnp.mean(s.snr_db())))(sc)
+    assert np.all(np.isfinite(g.distances)) and float(jnp.max(jnp.abs(g.distances))) > 0
+    batch = jax.tree.map(lambda x: jnp.stack([x, x]), sc)
+    np.testing.assert_allclose(jax.jit(jax.vmap(lambda s: s.snr_db()))(batch), jnp.stack([ref, ref]), rtol=1e-12)
