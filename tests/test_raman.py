@@ -182,6 +182,7 @@ def test_newton_and_tnc_bvp_agree():
         np.testing.assert_allclose(g_t, g_n, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_surrogate_gradient_direction():
     """The stop-gradient (surrogate) pump gradient is close in direction to the exact one."""
     import optnet as on
