@@ -60,7 +60,16 @@ from ._superchannel import (
     soft_min_snr_db as soft_min_snr_db,
 )
 from ._optimise import Maximisation as Maximisation, maximise as maximise
-from ._calibration import Calibration as Calibration, apply_parameters as apply_parameters, calibrate as calibrate
+from ._calibration import (
+    AbstractCalibrationParameter as AbstractCalibrationParameter,
+    Calibration as Calibration,
+    FilterOffset as FilterOffset,
+    IsiScale as IsiScale,
+    PowerOffset as PowerOffset,
+    TransceiverFloor as TransceiverFloor,
+    apply_parameters as apply_parameters,
+    calibrate as calibrate,
+)
 from ._raman_gain import (
     AbstractRamanGain as AbstractRamanGain,
     MeasuredRamanGain as MeasuredRamanGain,

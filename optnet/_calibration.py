@@ -1,5 +1,8 @@
 """Fit a superchannel model's few free parameters to monitored SNRs (digital-twin calibration)."""
 
+import abc
+from typing import ClassVar
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -10,17 +13,61 @@ from ._checks import as_float_array
 from ._results import RESULTS
 from ._superchannel import Superchannel
 
-# name -> (initial value, apply(superchannel, value) -> superchannel); values are O(1) for conditioning
-_PARAMETERS = {
-    # common launch-power offset in dB (absorbs transmitter losses)
-    "power": (0.0, lambda s, v: eqx.tree_at(lambda t: t.power, s, s.power * 10 ** (v / 10))),
-    # ln of the ISI weight
-    "isi_scale": (0.0, lambda s, v: eqx.tree_at(lambda t: t.isi_scale, s, s.isi_scale * jnp.exp(v))),
-    # transceiver floor offset in dB
-    "transceiver_snr": (0.0, lambda s, v: eqx.tree_at(lambda t: t.transceiver_snr, s, s.transceiver_snr * 10 ** (v / 10))),
-    # common filter-centre shift in GHz (misalignment)
-    "filter_offset": (0.0, lambda s, v: eqx.tree_at(lambda t: t.filters.offset, s, s.filters.offset + 1e9 * v)),
-}
+class AbstractCalibrationParameter(eqx.Module):
+    """A model parameter `calibrate` can fit, as an O(1) value (for conditioning) applied to a
+    `Superchannel`; `initial` is where the fit starts (0: the model as given)."""
+
+    initial: eqx.AbstractVar[float]
+    name: eqx.AbstractClassVar[str]
+
+    @abc.abstractmethod
+    def apply(self, superchannel: Superchannel, value) -> Superchannel:
+        """`superchannel` with this parameter set to `value`."""
+
+
+class PowerOffset(AbstractCalibrationParameter):
+    """Common launch-power offset, dB (absorbs transmitter losses). The SNR is not monotonic in
+    launch power, so a power fit has two roots (ASE- or NLI-limited): start it on the side you
+    believe with `initial`."""
+
+    initial: float = 0.0
+    name: ClassVar[str] = "power"
+
+    def apply(self, superchannel, value):
+        return eqx.tree_at(lambda t: t.power, superchannel, superchannel.power * 10 ** (value / 10))
+
+
+class IsiScale(AbstractCalibrationParameter):
+    """Natural log of a factor on the ISI weight."""
+
+    initial: float = 0.0
+    name: ClassVar[str] = "isi_scale"
+
+    def apply(self, superchannel, value):
+        return eqx.tree_at(lambda t: t.isi_scale, superchannel, superchannel.isi_scale * jnp.exp(value))
+
+
+class TransceiverFloor(AbstractCalibrationParameter):
+    """Offset of the transceiver SNR floor, dB."""
+
+    initial: float = 0.0
+    name: ClassVar[str] = "transceiver_snr"
+
+    def apply(self, superchannel, value):
+        return eqx.tree_at(lambda t: t.transceiver_snr, superchannel, superchannel.transceiver_snr * 10 ** (value / 10))
+
+
+class FilterOffset(AbstractCalibrationParameter):
+    """Common shift of the filter centres, GHz (misalignment)."""
+
+    initial: float = 0.0
+    name: ClassVar[str] = "filter_offset"
+
+    def apply(self, superchannel, value):
+        return eqx.tree_at(lambda t: t.filters.offset, superchannel, superchannel.filters.offset + 1e9 * value)
+
+
+_PARAMETERS = {cls.name: cls() for cls in (PowerOffset, IsiScale, TransceiverFloor, FilterOffset)}
 
 
 class Calibration(eqx.Module):
@@ -48,7 +95,7 @@ class Calibration(eqx.Module):
 def apply_parameters(superchannel: Superchannel, parameters: dict) -> Superchannel:
     """`superchannel` with calibration `parameters` (as in `Calibration.parameters`) applied."""
     for name, value in parameters.items():
-        superchannel = _PARAMETERS[name][1](superchannel, value)
+        superchannel = _PARAMETERS[name].apply(superchannel, value)
     return superchannel
 
 
@@ -57,8 +104,7 @@ def calibrate(
     measured_snr_db: ArrayLike,
     distances: ArrayLike | None = None,
     *,
-    fit: tuple[str, ...] = ("power", "isi_scale", "filter_offset"),
-    initial: dict | None = None,
+    fit: tuple[AbstractCalibrationParameter, ...] = (PowerOffset(), IsiScale(), FilterOffset()),
     solver: optx.AbstractLeastSquaresSolver = optx.LevenbergMarquardt(rtol=1e-8, atol=1e-8),
     max_steps: int = 200,
     throw: bool = True,
@@ -71,18 +117,20 @@ def calibrate(
     - `measured_snr_db`: monitored SNRs, dB, shape `(sub,)` or `(points, sub)`.
     - `distances`: the D (Hz) of each measurement, shape `(gaps,)` or `(points, gaps)`;
       default the model's own `distances`.
-    - `fit`: names from `power`, `isi_scale`, `transceiver_snr`, `filter_offset`. With only an
-      equidistant measurement, fit at most as many parameters as the data can separate.
-    - `initial`: starting values by name (default 0 for each: the model as given). The SNR is not
-      monotonic in launch power, so a `power` fit has two roots (ASE- or NLI-limited); start on
-      the side you believe.
+    - `fit`: the parameters to fit, each with its starting value: `PowerOffset`, `IsiScale`,
+      `TransceiverFloor`, `FilterOffset`. With only an equidistant measurement, fit at most as
+      many parameters as the data can separate.
     - `solver`: an optimistix least-squares solver (default Levenberg-Marquardt).
 
     **Returns:** a `Calibration`.
     """
-    unknown = [f for f in fit if f not in _PARAMETERS]
-    if unknown or not fit:
-        raise ValueError(f"`fit` must name some of {sorted(_PARAMETERS)}; got {fit!r}.")
+    if not fit or not all(isinstance(f, AbstractCalibrationParameter) for f in fit):
+        raise TypeError(
+            "`fit` must be a non-empty tuple of calibration parameters (PowerOffset(), IsiScale(), "
+            f"TransceiverFloor(), FilterOffset()); got {fit!r}."
+        )
+    if len({f.name for f in fit}) != len(fit):
+        raise ValueError(f"`fit` names a parameter twice: {[f.name for f in fit]}.")
     measured = jnp.atleast_2d(as_float_array(measured_snr_db))
     d = superchannel.distances if distances is None else as_float_array(distances)
     d = jnp.broadcast_to(jnp.atleast_2d(d), (measured.shape[0], superchannel.n_subchannels + 1))
@@ -97,8 +145,7 @@ def calibrate(
         sc = apply_parameters(superchannel, theta)
         return jax.vmap(sc.snr_db)(d) - measured
 
-    initial = {} if initial is None else initial
-    y0 = {name: jnp.asarray(initial.get(name, _PARAMETERS[name][0]), measured.dtype) for name in fit}
+    y0 = {f.name: jnp.asarray(f.initial, measured.dtype) for f in fit}
     sol = optx.least_squares(residual, solver, y0, max_steps=max_steps, throw=throw)
     fitted = apply_parameters(superchannel, sol.value)
     return Calibration(fitted, sol.value, residual(sol.value, None), RESULTS.promote(sol.result))

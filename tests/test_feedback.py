@@ -156,7 +156,7 @@ def test_interrupt_and_resume(case1, tmp_path):
 
 def test_digital_twin_needs_few_probes(case1, runs):
     sc, plant, d0 = case1
-    twin = fb.digital_twin(plant, osc.locatelli_superchannel(1), d0, objective="mean", f_step=0.25e9, initial={"power": -10.0})
+    twin = fb.digital_twin(plant, osc.locatelli_superchannel(1), d0, objective="mean", f_step=0.25e9, fit=(on.PowerOffset(initial=-10.0), on.IsiScale(), on.FilterOffset()))
     r1, bf1 = runs["obj1"]
     assert twin.n_probes <= 4 < r1.n_probes
     assert twin.objective >= max(r1.objective, bf1.objective) - 0.05

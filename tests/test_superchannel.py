@@ -141,8 +141,10 @@ def test_errors():
         on.Superchannel.equidistant(4, 100e9, filt, spacing=34.5e9)
     with pytest.raises(ValueError, match="measured_snr_db"):
         on.calibrate(sc, jnp.zeros(3))
-    with pytest.raises(ValueError, match="fit"):
-        on.calibrate(sc, jnp.zeros(4), fit=("nonsense",))
+    with pytest.raises(TypeError, match="fit"):
+        on.calibrate(sc, jnp.zeros(4), fit=("power",))  # names are not parameters
+    with pytest.raises(ValueError, match="twice"):
+        on.calibrate(sc, jnp.zeros(4), fit=(on.PowerOffset(), on.PowerOffset(initial=-3.0)))
 
 
 def test_plain_jax_transforms():

@@ -132,7 +132,7 @@ class TwinResult:
 
 
 def digital_twin(plant, twin: on.Superchannel, start, *, objective: str = "mean", f_step: float = 0.5e9,
-                 fit: tuple[str, ...] = ("power", "isi_scale", "filter_offset"), initial: dict | None = None,
+                 fit: tuple[on.AbstractCalibrationParameter, ...] = (on.PowerOffset(), on.IsiScale(), on.FilterOffset()),
                  probe_shift: float = 2e9, log: ProbeLog | None = None, **optimise_kwargs) -> TwinResult:
     """Calibrate `twin` from a few plant probes, optimise it, apply its optimum once.
 
@@ -155,7 +155,7 @@ def digital_twin(plant, twin: on.Superchannel, start, *, objective: str = "mean"
         raise RuntimeError("Every attempt to monitor the starting configuration failed; nothing was changed.")
     keep = [i for i, r in enumerate(readings) if r is not None]
     cal = on.calibrate(twin.with_distances(start), np.stack([readings[i] for i in keep]),
-                       np.stack([points[i] for i in keep]), fit=fit, initial=initial)
+                       np.stack([points[i] for i in keep]), fit=fit)
     opt = optimise_model(cal.superchannel, objective, start=start, **optimise_kwargs)
     d = snap(opt.distances, start, f_step)
     s = prober.probe(d, iteration=1, kind="apply")

@@ -3,7 +3,7 @@
 import jax.numpy as jnp
 
 from .._amplifier import Edfa
-from .._calibration import Calibration, apply_parameters, calibrate
+from .._calibration import Calibration, FilterOffset, IsiScale, PowerOffset, apply_parameters, calibrate
 from .._fibre import Fibre
 from .._link import GNLink
 from .._raman import Pumps, RamanSpan
@@ -79,7 +79,8 @@ def calibrated_locatelli_superchannel(case: int | str = 1, **kwargs) -> tuple[Su
     fitted (Levenberg-Marquardt) to case 1's reported equidistant SNRs; returns the model and the
     case-1 `Calibration`. The power fit starts on the ASE-limited side (-10 dB)."""
     cal = calibrate(
-        locatelli_superchannel(1, **kwargs), jnp.asarray(LOCATELLI_CASE1_SNR_DB), initial={"power": -10.0}
+        locatelli_superchannel(1, **kwargs), jnp.asarray(LOCATELLI_CASE1_SNR_DB),
+        fit=(PowerOffset(initial=-10.0), IsiScale(), FilterOffset()),
     )
     return apply_parameters(locatelli_superchannel(case, **kwargs), cal.parameters), cal
 
