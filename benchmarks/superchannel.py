@@ -79,7 +79,7 @@ def main(fast: bool = False):
         h = np.array(r.history)
         it = int(np.argmax(h >= ref[obj.name] - 0.05))
         probes = sum(1 for rec in r.log.records if rec.iteration <= it)
-        twin = fb.digital_twin(plant, osc.locatelli_superchannel(1), d0, objective=name, f_step=0.25e9, fit=(on.PowerOffset(initial=-10.0), on.IsiScale(), on.FilterOffset()))
+        twin = fb.digital_twin(plant, osc.locatelli_superchannel(1), d0, objective=obj, f_step=0.25e9, fit=(on.PowerOffset(initial=-10.0), on.IsiScale(), on.FilterOffset()))
         print(f"{obj.name}: subgradient {probes} probes ({it} iterations); digital twin {twin.n_probes} probes "
               f"reaching {twin.objective:.3f} dB (optimum {ref[obj.name]:.3f})")
     print("\n== speed (case 1 model, this CPU)")

@@ -44,7 +44,7 @@ def test_obj1_gain_and_ratio(runs):
     h = np.asarray(r1.history)
     assert h[min(30, len(h) - 1)] >= bf1.objective - 0.05
     # the model gradient (optax) agrees with the probing optimiser
-    m = fb.optimise_model(osc.calibrated_locatelli_superchannel(1)[0], "mean")
+    m = fb.optimise_model(osc.calibrated_locatelli_superchannel(1)[0], fb.MEAN_SNR)
     assert abs(m.objective - r1.objective) < 0.06
 
 
@@ -95,7 +95,7 @@ def test_more_subchannels_gain(case):
     # Table 4 set-ups: Obj#2 gain at the model optimum (optax on the soft minimum)
     _, cal = osc.calibrated_locatelli_superchannel(1)
     sc = on.apply_parameters(osc.locatelli_superchannel(case), cal.parameters)
-    m = fb.optimise_model(sc, "min", steps=600)
+    m = fb.optimise_model(sc, fb.MIN_SNR, steps=600)
     assert m.objective - float(np.min(np.asarray(sc.snr_db()))) >= 0.9
 
 
@@ -156,7 +156,7 @@ def test_interrupt_and_resume(case1, tmp_path):
 
 def test_digital_twin_needs_few_probes(case1, runs):
     sc, plant, d0 = case1
-    twin = fb.digital_twin(plant, osc.locatelli_superchannel(1), d0, objective="mean", f_step=0.25e9, fit=(on.PowerOffset(initial=-10.0), on.IsiScale(), on.FilterOffset()))
+    twin = fb.digital_twin(plant, osc.locatelli_superchannel(1), d0, objective=fb.MEAN_SNR, f_step=0.25e9, fit=(on.PowerOffset(initial=-10.0), on.IsiScale(), on.FilterOffset()))
     r1, bf1 = runs["obj1"]
     assert twin.n_probes <= 4 < r1.n_probes
     assert twin.objective >= max(r1.objective, bf1.objective) - 0.05

@@ -75,19 +75,19 @@ class ModelOptimum:
     trace: np.ndarray
 
 
-def optimise_model(superchannel: on.Superchannel, objective: str = "mean", *, start=None, steps: int = 300,
-                   optimiser: optax.GradientTransformation | None = None, temperature: float = 0.02) -> ModelOptimum:
-    """Gradient ascent (optax) on the differentiable model: Obj#1 `"mean"`, or Obj#2 `"min"` through
-    the log-sum-exp soft minimum of width `temperature` dB. D stays feasible by construction
+def optimise_model(superchannel: on.Superchannel, objective: Objective = MEAN_SNR, *, start=None, steps: int = 300,
+                   optimiser: optax.GradientTransformation | None = None) -> ModelOptimum:
+    """Gradient ascent (optax) on the differentiable model of `objective` (`MEAN_SNR`: Obj#1;
+    `MIN_SNR`: Obj#2 through a log-sum-exp soft minimum). D stays feasible by construction
     (softmax of the slack above the Eq. (5) minima)."""
-    if objective not in ("mean", "min"):
-        raise ValueError(f"`objective` must be 'mean' or 'min'; got {objective!r}.")
+    if not isinstance(objective, Objective) or objective.model is None:
+        raise TypeError(f"`objective` must be an Objective with a `model` (MEAN_SNR, MIN_SNR); got {objective!r}.")
     optimiser = optax.adam(0.05) if optimiser is None else optimiser
     start = superchannel.distances if start is None else jnp.asarray(start)
 
     def loss(theta):
         snr = superchannel.snr_db(_distances(theta, superchannel))
-        return -(jnp.mean(snr) if objective == "mean" else on.soft_min_snr_db(snr, temperature))
+        return -objective.model(snr)
 
     @eqx.filter_jit
     def run(theta):
@@ -103,7 +103,7 @@ def optimise_model(superchannel: on.Superchannel, objective: str = "mean", *, st
     theta, trace = run(_theta(start, superchannel))
     d = _distances(theta, superchannel)
     snr = np.asarray(superchannel.snr_db(d))
-    value = MEAN_SNR.value(snr) if objective == "mean" else MIN_SNR.value(snr)
+    value = objective.value(snr)
     return ModelOptimum(np.asarray(d), snr, value, np.asarray(trace))
 
 
@@ -131,7 +131,7 @@ class TwinResult:
     log: ProbeLog
 
 
-def digital_twin(plant, twin: on.Superchannel, start, *, objective: str = "mean", f_step: float = 0.5e9,
+def digital_twin(plant, twin: on.Superchannel, start, *, objective: Objective = MEAN_SNR, f_step: float = 0.5e9,
                  fit: tuple[on.AbstractCalibrationParameter, ...] = (on.PowerOffset(), on.IsiScale(), on.FilterOffset()),
                  probe_shift: float = 2e9, log: ProbeLog | None = None, **optimise_kwargs) -> TwinResult:
     """Calibrate `twin` from a few plant probes, optimise it, apply its optimum once.
@@ -141,7 +141,9 @@ def digital_twin(plant, twin: on.Superchannel, start, *, objective: str = "mean"
     the model optimum is snapped to the `f_step` laser grid and monitored. The plant is left at the
     better of the start and that point.
     """
-    objective_fn = objective_from(objective)
+    if not isinstance(objective, Objective):
+        raise TypeError(f"`objective` must be an Objective (MEAN_SNR, MIN_SNR); got {objective!r}.")
+    objective_fn = objective
     start = np.asarray(start, dtype=float)
     n = start.shape[0] - 1
     prober = Prober(plant, log)

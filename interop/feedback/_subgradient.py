@@ -3,7 +3,10 @@
 import dataclasses
 from collections.abc import Callable
 
+import jax.numpy as jnp
 import numpy as np
+
+import optnet as on
 
 from ._plant import ProbeLog, Prober
 
@@ -15,11 +18,13 @@ class Objective:
     - `value`: the objective reported and kept (dB).
     - `direction`: the function whose finite differences steer the moves (default `value`); a
       smooth surrogate helps where `value` has ties (the min).
+    - `model`: a differentiable JAX version for gradient ascent on a model (`optimise_model`).
     """
 
     name: str
     value: Callable[[np.ndarray], float]
     direction: Callable[[np.ndarray], float] | None = None
+    model: Callable | None = None
 
     def steer(self, snr_db) -> float:
         return float((self.direction or self.value)(snr_db))
@@ -32,8 +37,9 @@ def _soft_min(snr_db, temperature=0.02):
 
 
 # Locatelli et al. Eq. (2) and Eq. (3).
-MEAN_SNR = Objective("mean SNR", lambda s: float(np.mean(s)))
-MIN_SNR = Objective("min SNR", lambda s: float(np.min(s)), _soft_min)
+MEAN_SNR = Objective("mean SNR", lambda s: float(np.mean(s)), model=lambda s: jnp.mean(s))
+# the model optimiser uses a log-sum-exp soft minimum of width 0.02 dB
+MIN_SNR = Objective("min SNR", lambda s: float(np.min(s)), _soft_min, model=lambda s: on.soft_min_snr_db(s, 0.02))
 
 
 def objective_from(name: "str | Objective") -> Objective:
