@@ -5,7 +5,7 @@ import pathlib
 
 import numpy as np
 
-# copies of shared/refs (the project never reads ../shared)
+# reference data copied into the repository: the project reads nothing outside it
 REFS = pathlib.Path(__file__).resolve().parent / "data"
 
 

@@ -1,4 +1,4 @@
-"""Closed-form ISRS GN model and ISRS profile against ../shared/refs/closed_form_cases.json."""
+"""Closed-form ISRS GN model and ISRS profile against tests/data/closed_form_cases.json."""
 
 import jax.numpy as jnp
 import numpy as np
