@@ -1,7 +1,6 @@
 """The numerical ISRS GN integral: against the closed form where that is exact, the reference
 numerics, and an independent Parseval evaluation."""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest

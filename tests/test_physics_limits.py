@@ -1,6 +1,5 @@
 """Limits with known closed forms: modulation-format asymptotics, ASE, throughput, tabulated gain."""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest

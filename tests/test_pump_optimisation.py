@@ -5,7 +5,6 @@ import pathlib
 import subprocess
 import sys
 
-import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest

@@ -12,7 +12,7 @@ import optax
 import optnet as on
 
 from ._plant import ModelPlant, ProbeLog, Prober
-from ._subgradient import MEAN_SNR, MIN_SNR, Objective, feasible, objective_from, shift
+from ._subgradient import MEAN_SNR, Objective, feasible, objective_from, shift
 
 
 @dataclasses.dataclass

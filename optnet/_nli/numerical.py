@@ -3,10 +3,8 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Float
 
-from .._fibre import Fibre
 from .._quadrature import gauss_legendre
 from .._spectrum import Spectrum, raised_cosine_spectrum
 from .._profile import AbstractProfile

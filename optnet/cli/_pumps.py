@@ -24,7 +24,6 @@ def optimise_pumps(
     powers) with Adam and exact gradients; compare with the unoptimised design."""
     require_x64()
     import equinox as eqx
-    import jax
     import numpy as np
     import optax
     from rich.progress import Progress
