@@ -6,7 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import as_float_array, check_eager, check_traced, concrete
+from ._checks import AbstractValidated, Rules, as_float_array, table_rules, value_rules
 from ._fibre import interp_spectrum
 from ._units import _DB, PLANCK, db_to_linear
 
@@ -23,7 +23,7 @@ def ase_power(noise_figure, gain, frequency, bandwidth):
     return (noise_figure * gain - 1.0) * PLANCK * frequency * bandwidth
 
 
-class AbstractGainControl(eqx.Module):
+class AbstractGainControl(AbstractValidated):
     """How a lumped amplifier sets its per-channel gain from what arrives at its input."""
 
     @abc.abstractmethod
@@ -78,13 +78,22 @@ class FixedGain(AbstractGainControl):
         self.frequency = None if frequency is None else as_float_array(frequency)
         self.tilt = as_float_array(tilt)
         self.ref_frequency = as_float_array(ref_frequency)
-        check_eager(self.gain_value, "gain", positive=True)
-        check_eager(self.tilt, "tilt")
         if self.frequency is not None and self.frequency.shape != self.gain_value.shape:
             raise ValueError(
                 f"`gain` and its `frequency` table must have the same shape; got {self.gain_value.shape} "
                 f"and {self.frequency.shape}."
             )
+
+    def rules(self) -> Rules:
+        return [
+            *value_rules(self.gain_value, "FixedGain.gain", positive=True, plausible=(1e-3, 1e6),
+                         hint="the gain is linear (use `FixedGain.from_db` for dB)"),
+            *value_rules(self.tilt, "FixedGain.tilt", unit="1/Hz", plausible=(0.0, 1e-11),
+                         hint="the tilt is in 1/Hz (use `FixedGain.from_db` for dB/THz)"),
+            *value_rules(self.ref_frequency, "FixedGain.ref_frequency", positive=True, unit="Hz",
+                         plausible=(1e12, 1e15), hint="frequencies are in Hz"),
+            *table_rules(self.frequency, "FixedGain.frequency"),
+        ]
 
     @classmethod
     def from_db(cls, gain_db: ArrayLike, frequency: ArrayLike | None = None, tilt_db_per_thz: ArrayLike = 0.0,
@@ -105,7 +114,10 @@ class ConstantPower(AbstractGainControl):
 
     def __init__(self, total_power: ArrayLike):
         self.total_power = as_float_array(total_power)
-        check_eager(self.total_power, "total_power", positive=True)
+
+    def rules(self) -> Rules:
+        return value_rules(self.total_power, "ConstantPower.total_power", positive=True, unit="W",
+                           plausible=(1e-6, 10.0), hint="the total power is in W (20 dBm is 0.1)")
 
     def gain(self, frequency, symbol_rate, input_power, span_transmission):
         total = jnp.sum(input_power)
@@ -120,14 +132,17 @@ class ConstantPsd(AbstractGainControl):
 
     def __init__(self, psd: ArrayLike):
         self.psd = as_float_array(psd)
-        check_eager(self.psd, "psd", positive=True)
+
+    def rules(self) -> Rules:
+        return value_rules(self.psd, "ConstantPsd.psd", positive=True, unit="W/Hz",
+                           plausible=(1e-20, 1e-9), hint="the PSD is in W/Hz (1 mW per 32 GHz is 3.1e-14)")
 
     def gain(self, frequency, symbol_rate, input_power, span_transmission):
         used = input_power > 0
         return jnp.where(used, self.psd * symbol_rate / jnp.where(used, input_power, 1.0), 1.0)
 
 
-class Edfa(eqx.Module):
+class Edfa(AbstractValidated):
     """Erbium-doped fibre amplifier after a span.
 
     **Fields:**
@@ -154,10 +169,21 @@ class Edfa(eqx.Module):
         elif not isinstance(gain, AbstractGainControl):
             gain = FixedGain(gain, frequency if jnp.ndim(gain) else None)
         self.control = gain
-        check_eager(self.noise_figure, "noise_figure")
-        nf = concrete(self.noise_figure)
-        if nf is not None and nf.size and (nf < 1).any():
-            raise ValueError(f"EDFA noise figure must be >= 0 dB (linear >= 1); got {nf.min():.4g} (linear).")
+        if not isinstance(self.control, AbstractGainControl):
+            raise TypeError(f"`gain` must be a number, a table or a gain control; got {type(gain).__name__}.")
+        if self.noise_figure.ndim > 0 and (self.frequency is None or self.frequency.shape != self.noise_figure.shape):
+            raise ValueError(
+                f"`noise_figure` and its `frequency` table must have the same shape; got "
+                f"{self.noise_figure.shape} and {self.frequency.shape}."
+            )
+
+    def rules(self) -> Rules:
+        return [
+            *value_rules(self.noise_figure, "Edfa.noise_figure", at_least=1.0, plausible=(1.0, 1e3),
+                         hint="the noise figure is linear, >= 1 (0 dB); use `Edfa.from_db` for dB"),
+            *table_rules(self.frequency, "Edfa.frequency"),
+            *self.control.rules(),
+        ]
 
     @classmethod
     def from_db(cls, noise_figure_db: ArrayLike = 5.0, gain_db: "ArrayLike | AbstractGainControl | None" = None,
@@ -169,15 +195,14 @@ class Edfa(eqx.Module):
         return cls(db_to_linear(noise_figure_db), gain_db, frequency)
 
     def nf_at(self, frequency):
-        nf = interp_spectrum(self.noise_figure, self.frequency, frequency)
-        return eqx.error_if(nf, jnp.any(nf < 1.0) | jnp.any(~jnp.isfinite(nf)), "EDFA noise figure must be >= 0 dB.")
+        return interp_spectrum(self.noise_figure, self.frequency, frequency)
 
     def gain(self, frequency, symbol_rate, input_power, span_transmission):
         """Linear gain per channel (see `control`)."""
         return self.control.gain(frequency, symbol_rate, input_power, span_transmission)
 
 
-class Roadm(eqx.Module):
+class Roadm(AbstractValidated):
     """A ROADM node as seen by a lightpath: losses compensated by amplifiers of noise figure NF.
 
     **Fields:**
@@ -200,10 +225,17 @@ class Roadm(eqx.Module):
         self.add_drop_loss = as_float_array(add_drop_loss)
         self.express_loss = as_float_array(express_loss)
         self.noise_figure = as_float_array(noise_figure)
+        if not isinstance(n_express, int) or isinstance(n_express, bool) or n_express < 0:
+            raise ValueError(f"`Roadm.n_express` must be an int >= 0 (express passes); got {n_express!r}.")
         self.n_express = n_express
-        check_eager(self.add_drop_loss, "add_drop_loss", positive=True)
-        check_eager(self.express_loss, "express_loss", positive=True)
-        check_eager(self.noise_figure, "noise_figure", positive=True)
+
+    def rules(self) -> Rules:
+        linear = "losses and noise figures are linear, >= 1 (0 dB); use `Roadm.from_db` for dB"
+        return [
+            *value_rules(self.add_drop_loss, "Roadm.add_drop_loss", at_least=1.0, plausible=(1.0, 1e6), hint=linear),
+            *value_rules(self.express_loss, "Roadm.express_loss", at_least=1.0, plausible=(1.0, 1e6), hint=linear),
+            *value_rules(self.noise_figure, "Roadm.noise_figure", at_least=1.0, plausible=(1.0, 1e3), hint=linear),
+        ]
 
     @classmethod
     def from_db(cls, add_drop_loss_db: float = 18.0, express_loss_db: float = 18.0, noise_figure_db: float = 6.0, n_express: int = 0) -> "Roadm":
@@ -211,13 +243,13 @@ class Roadm(eqx.Module):
 
     def nsr(self, frequency, symbol_rate, power):
         """Noise-to-signal ratio added by the ROADMs on the path (per channel)."""
-        nf = check_traced(self.noise_figure, "ROADM noise_figure", positive=True)
+        nf = self.noise_figure
         pase = 2 * ase_power(nf, self.add_drop_loss, frequency, symbol_rate)
         pase = pase + self.n_express * ase_power(nf, self.express_loss, frequency, symbol_rate)
         return pase / power
 
 
-class Transceiver(eqx.Module):
+class Transceiver(AbstractValidated):
     """Back-to-back transceiver SNR.
 
     **Fields:**
@@ -229,7 +261,12 @@ class Transceiver(eqx.Module):
 
     def __init__(self, snr: ArrayLike):
         self.snr = as_float_array(snr)
-        check_eager(self.snr, "snr", positive=True)
+        if self.snr.ndim > 1:
+            raise ValueError(f"`Transceiver.snr` must be a scalar or one value per channel; got shape {self.snr.shape}.")
+
+    def rules(self) -> Rules:
+        return value_rules(self.snr, "Transceiver.snr", positive=True, plausible=(1e-3, 1e12),
+                           hint="the SNR is linear (use `Transceiver.from_db` for dB)")
 
     @classmethod
     def from_db(cls, snr_db: ArrayLike = 20.0) -> "Transceiver":

@@ -1,4 +1,11 @@
-"""Input checks shared by the modules: eager ones at construction, traced ones via `eqx.error_if`."""
+"""Input checks. Each module states its rules once (`rules()`): they raise `ValueError` at
+construction when the values are known, and are attached to the computation with one
+`eqx.branched_error_if` when they are traced (under `jax.jit`), so both modes refuse the same inputs
+with the same message."""
+
+import functools
+import re
+from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
@@ -6,9 +13,26 @@ import jax.numpy as jnp
 import numpy as np
 
 
+class Rule(NamedTuple):
+    """`violated`: a bool (array) that is True where the input is bad; `message`: what to change,
+    naming the argument."""
+
+    violated: Any
+    message: str
+
+
+def _traced(x) -> bool:
+    return isinstance(x, jax.core.Tracer)
+
+
+def _xp(x):
+    """numpy for known values (cheap at construction), jax.numpy for traced ones."""
+    return jnp if _traced(x) else np
+
+
 def concrete(x):
     """`x` as a numpy array if its value is known now (not under jit/vmap), else None."""
-    if isinstance(x, jax.core.Tracer):
+    if _traced(x):
         return None
     try:
         return np.asarray(x)
@@ -16,35 +40,190 @@ def concrete(x):
         return None
 
 
-def check_eager(x, name: str, *, positive: bool = False, nonnegative: bool = False):
-    """Raise `ValueError` now for NaN or wrong sign when `x` is concrete."""
-    v = concrete(x)
-    if v is None or v.size == 0:
-        return
-    if not np.all(np.isfinite(v)):
-        raise ValueError(f"`{name}` contains NaN or inf; give finite values.")
-    if positive and np.any(v <= 0):
-        raise ValueError(f"`{name}` must be > 0 (got min {v.min():.6g}).")
-    if nonnegative and np.any(v < 0):
-        raise ValueError(f"`{name}` must be >= 0 (got min {v.min():.6g}).")
+class Bound(NamedTuple):
+    """A numeric input that must be finite and within [lower, upper] (`strict`: lower excluded),
+    and within the plausible magnitude range `plausible` (0 always passes it; (0, inf) for none).
+    `messages`: what to say for NaN/inf, below, above and implausible, in that order."""
+
+    value: Any
+    lower: float
+    strict: bool
+    upper: float
+    plausible: tuple[float, float]
+    messages: tuple[str, str, str, str]
+
+    def codes(self, xp=jnp):
+        """Per element: 0 fine, 1 NaN/inf, 2 below, 3 above, 4 implausible (limits may be arrays)."""
+        x = self.value
+        lo, hi = self.plausible
+        ax = xp.abs(x)
+        code = xp.where(x > self.upper, 3, xp.where((ax > hi) | ((ax < lo) & (x != 0)), 4, 0))
+        code = xp.where(xp.where(self.strict, x <= self.lower, x < self.lower), 2, code)
+        return xp.where(xp.isfinite(x), code, 1)
 
 
-def check_traced(x, name: str, *, positive: bool = False, nonnegative: bool = False):
-    """The same checks inside jit; returns `x`, which the caller must use."""
-    x = eqx.error_if(x, ~jnp.all(jnp.isfinite(x)), f"`{name}` contains NaN or inf.")
-    if positive:
-        x = eqx.error_if(x, jnp.any(x <= 0), f"`{name}` must be > 0.")
+Rules = list[Rule | Bound]
+"""What a module's `rules()` returns."""
+
+
+def value_rules(
+    x,
+    name: str,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    at_least: float | None = None,
+    at_most: float | None = None,
+    plausible: tuple[float, float] | None = None,
+    unit: str = "",
+    hint: str = "",
+) -> Rules:
+    """The rule for a numeric input: finite, a sign or bound, and (if given) a plausible range
+    whose message suggests the likely unit slip (`hint`)."""
+    if not _traced(x):
+        x = np.asarray(x)
+    u = f" {unit}" if unit else ""
+    why = f" ({hint})" if hint else ""
+    lower, strict = -np.inf, False
+    if at_least is not None:
+        lower = at_least
     if nonnegative:
-        x = eqx.error_if(x, jnp.any(x < 0), f"`{name}` must be >= 0.")
-    return x
+        lower = 0.0
+    if positive:
+        lower, strict = 0.0, True
+    upper = np.inf if at_most is None else at_most
+    sign = ">" if strict else ">="
+    messages = (
+        f"`{name}` contains NaN or inf; give finite values.",
+        f"`{name}` must be {sign} {lower:g}{u}{why}.",
+        f"`{name}` must be <= {upper:g}{u}{why}.",
+        "" if plausible is None else (
+            (f"`{name}` is outside the plausible range {plausible[0]:g} to {plausible[1]:g}{u}" if plausible[0] > 0
+             else f"`{name}` is implausibly large (|value| > {plausible[1]:g}{u})")
+            + f"{(': ' + hint) if hint else ''}. Pass `unchecked=True` to the module for an exotic study."
+        ),
+    )
+    return [Bound(x, lower, strict, upper, (0.0, np.inf) if plausible is None else plausible, messages)]
 
 
-def as_float_array(x):
-    """A floating JAX array (keeps tracers; ints become the default float dtype)."""
+def table_rules(frequency, name: str, *, nonnegative: bool = False, unit: str = "Hz") -> Rules:
+    """Rules for an interpolation table's abscissa: finite, > 0 (or >= 0) and strictly increasing."""
+    if frequency is None:
+        return []
+    xp = _xp(frequency)
+    f = xp.asarray(frequency)
+    return [
+        *value_rules(f, name, positive=not nonnegative, nonnegative=nonnegative, unit=unit),
+        Rule(xp.diff(f, axis=-1) <= 0, f"`{name}` must be strictly increasing (sort the table)."),
+    ]
+
+
+def raise_now(rules: Rules) -> None:
+    """Raise `ValueError` for the first violated rule whose value is known now."""
+    for r in rules:
+        if isinstance(r, Bound):
+            if _traced(r.value):
+                continue
+            codes = np.ravel(r.codes(np))
+            if codes.size and codes.max() > 0:
+                raise ValueError(r.messages[int(codes[np.argmax(codes > 0)]) - 1])
+        elif not _traced(r.violated) and bool(np.any(r.violated)):
+            raise ValueError(r.message)
+
+
+def enforce(tree, rules: Rules):
+    """`tree` with the traced rules attached by one `eqx.branched_error_if` (known values are
+    checked now). Use the returned tree: a check only runs if its output is used."""
+    raise_now(rules)
+    bounds = [r for r in rules if isinstance(r, Bound) and _traced(r.value)]
+    others = [r for r in rules if isinstance(r, Rule) and _traced(r.violated)]
+    if not bounds and not others:
+        return tree
+    # every element's verdict in one flat vector of message numbers (0: fine): one fused kernel,
+    # one conditional
+    messages = [m for b in bounds for m in b.messages] + [r.message for r in others]
+    parts = []
+    if bounds:
+        # the bounds as one vector of values against constant vectors of limits
+        values = [jnp.ravel(b.value) for b in bounds]
+        dtype = jnp.result_type(*values)
+        sizes = [v.shape[0] for v in values]
+
+        def spread(get):
+            return np.concatenate([np.full(k, get(b)) for k, b in zip(sizes, bounds)]).astype(dtype)
+
+        merged = Bound(
+            jnp.concatenate([v.astype(dtype) for v in values]),
+            spread(lambda b: b.lower), spread(lambda b: b.strict).astype(bool), spread(lambda b: b.upper),
+            (spread(lambda b: b.plausible[0]), spread(lambda b: b.plausible[1])),
+            ("", "", "", ""),
+        )
+        code = merged.codes()
+        owner = np.concatenate([np.full(k, 4 * i) for i, k in enumerate(sizes)]).astype(np.int32)
+        parts.append(jnp.where(code > 0, owner + code, 0))
+    base = 4 * len(bounds) + 1
+    parts += [jnp.ravel(jnp.where(jnp.asarray(r.violated), base + i, 0)) for i, r in enumerate(others)]
+    verdict = jnp.concatenate(parts)
+    first = verdict[jnp.argmax(verdict > 0)]
+    dynamic, static = eqx.partition(tree, eqx.is_inexact_array)
+    dynamic = eqx.branched_error_if(dynamic, first > 0, jnp.maximum(first - 1, 0), messages)
+    return eqx.combine(dynamic, static)
+
+
+class AbstractValidated(eqx.Module):
+    """A module whose input rules (`rules()`) are checked at construction when its values are
+    known, and by `checked()` inside a computation."""
+
+    def rules(self) -> Rules:
+        """The module's input rules (override, extending the parent's)."""
+        return []
+
+    def __check_init__(self):
+        raise_now(self.rules())
+
+    def checked(self):
+        """This module with its traced rules attached (use the returned module)."""
+        return enforce(self, self.rules())
+
+
+_EQX_MESSAGE = re.compile(r"EquinoxRuntimeError: (.+?)\n\n", re.S)
+
+
+def readable_errors(fn):
+    """Re-raise a failed runtime check of a jitted call as `ValueError(message)`, without the
+    callback traceback that plain `jax.jit` wraps around it."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (jax.errors.JaxRuntimeError, eqx.EquinoxRuntimeError) as e:
+            match = _EQX_MESSAGE.search(str(e))
+            if match is None:
+                raise
+            raise ValueError(match.group(1).strip()) from None
+
+    return wrapper
+
+
+def as_float_array(x, name: str | None = None):
+    """A floating JAX array (keeps tracers; ints become the default float dtype). With `name`, a
+    non-numeric input raises `TypeError` naming the argument."""
+    if name is not None and (x is None or isinstance(x, (str, bytes)) or not _numeric(x)):
+        raise TypeError(f"`{name}` must be a number or an array of numbers; got {type(x).__name__} {x!r:.40}.")
     x = jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.floating):
         x = x.astype(float)
     return x
+
+
+def _numeric(x) -> bool:
+    if _traced(x) or isinstance(x, (int, float, np.number, np.ndarray, jax.Array)):
+        return True
+    try:
+        return np.asarray(x).dtype.kind in "biuf"
+    except Exception:
+        return False
 
 
 def broadcast_to_axis(x, n: int, name: str, what: str):

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import as_float_array, check_eager, check_traced, concrete, stack_modules
+from ._checks import AbstractValidated, Rules, as_float_array, concrete, stack_modules, table_rules, value_rules
 from ._raman_gain import AbstractRamanGain, TriangularRamanGain
 from ._units import SPEED_OF_LIGHT, db_per_km_to_per_m, dispersion_to_beta, wavelength_to_frequency
 
@@ -20,7 +20,7 @@ def interp_spectrum(values: Array, table_frequency: Array | None, frequency: Arr
     return jnp.interp(frequency, table_frequency, values)
 
 
-class Fibre(eqx.Module):
+class Fibre(AbstractValidated):
     """A fibre span. Every array field may carry a leading `spans` axis (see `GNLink`).
 
     **Fields:**
@@ -42,7 +42,12 @@ class Fibre(eqx.Module):
     - `raman`: Raman gain efficiency model (triangular slope, tabulated spectrum, measured
       coefficient scaled by frequency and overlap area, or a coupling matrix).
 
-    Use `Fibre.from_datasheet` for dB/km, ps/nm/km and 1/W/km inputs.
+    - `unchecked`: skip the plausible-range checks (static), for exotic studies.
+
+    Use `Fibre.from_datasheet` for dB/km, ps/nm/km and 1/W/km inputs. Plausible ranges (outside
+    them a unit slip is likely and construction raises): length 1 m-1,000 km, attenuation
+    1e-6-1e-3 1/m (0.004-4.3 dB/km), |beta2| <= 1e-24 s^2/m, |beta3| <= 1e-37 s^3/m, gamma <= 0.1
+    1/(W m), frequencies 1-1,000 THz.
     """
 
     length: Float[Array, ""]
@@ -54,6 +59,7 @@ class Fibre(eqx.Module):
     raman: AbstractRamanGain
     attenuation_frequency: Float[Array, "*table"] | None
     gamma_frequency: Float[Array, "*gtable"] | None
+    unchecked: bool = eqx.field(static=True)
 
     def __init__(
         self,
@@ -66,16 +72,19 @@ class Fibre(eqx.Module):
         raman: AbstractRamanGain | None = None,
         attenuation_frequency: ArrayLike | None = None,
         gamma_frequency: ArrayLike | None = None,
+        *,
+        unchecked: bool = False,
     ):
-        self.length = as_float_array(length)
-        self.attenuation = as_float_array(attenuation)
-        self.beta2 = as_float_array(beta2)
+        self.unchecked = unchecked
+        self.length = as_float_array(length, "length")
+        self.attenuation = as_float_array(attenuation, "attenuation")
+        self.beta2 = as_float_array(beta2, "beta2")
         # scale in float64 when the value is concrete, so float32 keeps it (see `beta3_thz`)
         b3 = concrete(beta3)
         scaled = _BETA3_SCALE * (b3.astype(np.float64) if b3 is not None else beta3)
         self.beta3_thz = as_float_array(scaled)
-        self.gamma = as_float_array(gamma)
-        self.ref_frequency = as_float_array(ref_frequency)
+        self.gamma = as_float_array(gamma, "gamma")
+        self.ref_frequency = as_float_array(ref_frequency, "ref_frequency")
         self.raman = TriangularRamanGain() if raman is None else raman
         self.attenuation_frequency = (
             None if attenuation_frequency is None else as_float_array(attenuation_frequency)
@@ -95,12 +104,33 @@ class Fibre(eqx.Module):
                 "A per-frequency `gamma` needs `gamma_frequency` of the same shape; got "
                 f"{self.gamma.shape} and {self.gamma_frequency.shape}."
             )
-        check_eager(self.length, "length", positive=True)
-        check_eager(self.attenuation, "attenuation", positive=True)
-        check_eager(self.gamma, "gamma", nonnegative=True)
-        check_eager(self.ref_frequency, "ref_frequency", positive=True)
-        check_eager(self.beta2, "beta2")
-        check_eager(self.beta3_thz, "beta3")
+
+    def rules(self) -> Rules:
+        plausible = not self.unchecked
+        rules = [
+            *value_rules(self.length, "Fibre.length", positive=True, unit="m",
+                         plausible=(1.0, 1e6) if plausible else None,
+                         hint="lengths are in m (80 km is 80e3; `Fibre.from_datasheet` takes km)"),
+            *value_rules(self.attenuation, "Fibre.attenuation", positive=True, unit="1/m",
+                         plausible=(1e-6, 1e-3) if plausible else None,
+                         hint="attenuation is in 1/m (0.2 dB/km is 4.6e-5; `from_datasheet` takes dB/km)"),
+            *value_rules(self.beta2, "Fibre.beta2", unit="s^2/m", plausible=(0.0, 1e-24) if plausible else None,
+                         hint="beta2 is in s^2/m (-21.7 ps^2/km is -2.17e-26)"),
+            *value_rules(self.beta3_thz, "Fibre.beta3", unit="(x 2 pi 1e12) s^3/m",
+                         plausible=(0.0, _BETA3_SCALE * 1e-37) if plausible else None,
+                         hint="beta3 is in s^3/m (0.14 ps^3/km is 1.4e-40)"),
+            *value_rules(self.gamma, "Fibre.gamma", nonnegative=True, unit="1/(W m)",
+                         plausible=(0.0, 0.1) if plausible else None,
+                         hint="gamma is in 1/(W m) (1.3 1/(W km) is 1.3e-3)"),
+            *value_rules(self.ref_frequency, "Fibre.ref_frequency", positive=True, unit="Hz",
+                         plausible=(1e12, 1e15) if plausible else None,
+                         hint="frequencies are in Hz (193.5 THz is 193.5e12)"),
+            *table_rules(self.attenuation_frequency, "Fibre.attenuation_frequency"),
+            *table_rules(self.gamma_frequency, "Fibre.gamma_frequency"),
+        ]
+        if isinstance(self.raman, AbstractValidated):
+            rules += self.raman.rules()
+        return rules
 
     @classmethod
     def from_datasheet(
@@ -119,6 +149,7 @@ class Fibre(eqx.Module):
         raman: AbstractRamanGain | None = None,
         ref_wavelength_nm: float = 1550.0,
         attenuation_frequency: ArrayLike | None = None,
+        unchecked: bool = False,
     ) -> "Fibre":
         """A span from datasheet units (km, dB/km, ps/nm/km, ps/nm^2/km, 1/W/km, 1/W/km/THz).
 
@@ -127,6 +158,10 @@ class Fibre(eqx.Module):
         table at `effective_area_frequency` in Hz) with the nonlinear index `n2` (m^2/W), from
         which gamma(f) = 2 pi n2 f/(c A_eff(f)) is tabulated (as GNPy does).
         """
+        for name, value in (("length_km", length_km), ("attenuation_db_km", attenuation_db_km),
+                            ("dispersion_ps_nm_km", dispersion_ps_nm_km), ("slope_ps_nm2_km", slope_ps_nm2_km),
+                            ("ref_wavelength_nm", ref_wavelength_nm)):
+            as_float_array(value, name)
         lam = ref_wavelength_nm * 1e-9
         gamma_frequency = None
         if effective_area_um2 is not None:
@@ -160,6 +195,7 @@ class Fibre(eqx.Module):
             raman=raman,
             attenuation_frequency=attenuation_frequency,
             gamma_frequency=gamma_frequency,
+            unchecked=unchecked,
         )
 
     def alpha(self, frequency: Float[Array, " channels"]) -> Float[Array, " channels"]:
@@ -196,18 +232,6 @@ class Fibre(eqx.Module):
     def beta2_at(self, frequency: Float[Array, " channels"]) -> Float[Array, " channels"]:
         """Local GVD (s^2/m) at each absolute frequency (Hz): beta2 + 2 pi beta3 (f - f_ref)."""
         return self.gvd_offset(frequency - self.ref_frequency)
-
-    def checked(self) -> "Fibre":
-        """This fibre with traced value checks attached (use the returned module)."""
-        return eqx.tree_at(
-            lambda f: (f.length, f.attenuation, f.gamma),
-            self,
-            (
-                check_traced(self.length, "length", positive=True),
-                check_traced(self.attenuation, "attenuation", positive=True),
-                check_traced(self.gamma, "gamma", nonnegative=True),
-            ),
-        )
 
     def stack(self, n_spans: int) -> "Fibre":
         """`n_spans` copies of this span with a leading `spans` axis on every array field."""

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ._amplifier import Edfa, Roadm, Transceiver
-from ._checks import stack_modules
+from ._checks import Rules, enforce, readable_errors, stack_modules
 from ._fibre import Fibre
 from ._nli import AbstractNLIModel, ClosedFormGN
 from ._nli.base import FibreSummary, SpanNLI, accumulate, coherence_factor
@@ -250,12 +250,31 @@ class GNLink(eqx.Module):
         power_out, budget = jax.lax.scan(body, power, (dynamic, prescribed), length=count)
         return budget, power_out
 
+    def rules(self, spectrum: Spectrum) -> Rules:
+        """The input rules of the link's modules and of `spectrum` on it."""
+        rules = [*spectrum.rules()]
+        for span in self.segments:
+            rules += span.rules() + span.spectrum_rules(spectrum)
+        for module in (self.roadm, self.transceiver):
+            if module is not None:
+                rules += module.rules()
+        return rules
+
+    @readable_errors
     def __call__(self, spectrum: Spectrum) -> LinkResult:
-        """The per-channel noise budget of `spectrum` on this link (jit-compiled once per structure)."""
+        """The per-channel noise budget of `spectrum` on this link (jit-compiled once per structure).
+        Invalid inputs raise `ValueError` naming the argument, also when they are only known inside
+        the computation."""
         return _evaluate(self, spectrum)
 
     def _evaluate(self, spectrum: Spectrum) -> LinkResult:
-        spectrum = spectrum.checked()
+        if not isinstance(spectrum, Spectrum):
+            raise TypeError(f"A link is called on a `Spectrum`; got {type(spectrum).__name__}.")
+        if self.transceiver is not None and self.transceiver.snr.ndim == 1 and self.transceiver.snr.shape[0] != spectrum.n_channels:
+            raise ValueError(
+                f"`Transceiver.snr` has {self.transceiver.snr.shape[0]} values for {spectrum.n_channels} channels."
+            )
+        self, spectrum = enforce((self, spectrum), self.rules(spectrum))
         f, b = spectrum.frequency, spectrum.symbol_rate
         n = self.n_spans
         per_span = spectrum.power.ndim == 2

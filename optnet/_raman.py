@@ -15,7 +15,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ._amplifier import Edfa, ase_power
 from ._results import RESULTS
-from ._checks import as_float_array, check_eager, check_traced
+from ._checks import AbstractValidated, Rule, Rules, as_float_array, enforce, value_rules
 from ._fibre import Fibre
 from ._profile import SampledProfile
 from ._raman_gain import raman_coupling
@@ -23,7 +23,7 @@ from ._span import AbstractSpan, SpanOutput
 from ._units import BOLTZMANN, PLANCK, db_per_km_to_per_m
 
 
-class Pumps(eqx.Module):
+class Pumps(AbstractValidated):
     """A set of Raman pumps travelling in one direction.
 
     **Fields:**
@@ -31,28 +31,52 @@ class Pumps(eqx.Module):
     - `frequency`: Hz.
     - `power`: W, at the fibre end where the pumps are injected (z = 0 forward, z = L backward).
     - `attenuation`: power attenuation at the pump frequencies, 1/m (default 0.25 dB/km).
+    - `unchecked`: skip the plausible-range checks (static): frequency 1-1,000 THz, power
+      1 uW-10 W, attenuation 1e-6-1e-2 1/m.
     """
 
     frequency: Float[Array, " pumps"]
     power: Float[Array, " pumps"]
     attenuation: Float[Array, " pumps"]
+    unchecked: bool = eqx.field(static=True)
 
     def __init__(
         self,
         frequency: ArrayLike | Sequence[float] = (),
         power: ArrayLike | Sequence[float] = (),
         attenuation: ArrayLike | Sequence[float] | None = None,
+        *,
+        unchecked: bool = False,
     ):
+        self.unchecked = unchecked
         self.frequency = jnp.atleast_1d(as_float_array(jnp.asarray(frequency, dtype=float)))
         n = self.frequency.shape[0]
-        self.power = jnp.broadcast_to(as_float_array(jnp.asarray(power, dtype=float)), (n,))
-        a = db_per_km_to_per_m(0.25) if attenuation is None else as_float_array(jnp.asarray(attenuation, dtype=float))
-        self.attenuation = jnp.broadcast_to(a, (n,))
+
+        def per_pump(x, name):
+            x = as_float_array(jnp.asarray(x, dtype=float))
+            if x.ndim > 1 or (x.ndim == 1 and x.shape[0] != n):
+                raise ValueError(f"`{name}` must be a scalar or one value per pump ({n}); got shape {x.shape}.")
+            return jnp.broadcast_to(x, (n,))
+
+        self.power = per_pump(power, "power")
+        self.attenuation = per_pump(db_per_km_to_per_m(0.25) if attenuation is None else attenuation, "attenuation")
         if self.frequency.ndim != 1:
             raise ValueError(f"Pump `frequency` must be 1-D; got shape {self.frequency.shape}.")
-        check_eager(self.frequency, "pump frequency", positive=True)
-        check_eager(self.power, "pump power", positive=True)
-        check_eager(self.attenuation, "pump attenuation", positive=True)
+
+    def rules(self) -> Rules:
+        f = self.frequency
+        same = jnp.diff(jnp.sort(f)) == 0
+        plausible = not self.unchecked
+        return [
+            *value_rules(f, "Pumps.frequency", positive=True, unit="Hz", plausible=(1e12, 1e15) if plausible else None,
+                         hint="pump frequencies are in Hz (206 THz is 206e12)"),
+            *value_rules(self.power, "Pumps.power", positive=True, unit="W", plausible=(1e-6, 10.0) if plausible else None,
+                         hint="pump powers are in W (500 mW is 0.5)"),
+            *value_rules(self.attenuation, "Pumps.attenuation", positive=True, unit="1/m",
+                         plausible=(1e-6, 1e-2) if plausible else None,
+                         hint="attenuation is in 1/m (0.25 dB/km is 5.8e-5)"),
+            Rule(same, "Two pumps of one `Pumps` share a frequency: merge them into one pump."),
+        ]
 
     @property
     def n(self) -> int:
@@ -231,8 +255,31 @@ class RamanSpan(AbstractSpan):
     max_steps: int = eqx.field(static=True, default=4096)
     n_z: int = eqx.field(static=True, default=101)
     spontaneous: bool = eqx.field(static=True, default=False)
-    temperature: float = 300.0
+    temperature: float | Float[Array, ""] = 300.0
     continuation_stages: int = eqx.field(static=True, default=0)
+
+    def __check_init__(self):
+        if self.n_z < 2:
+            raise ValueError(f"`RamanSpan.n_z` must be >= 2 (samples of the profile); got {self.n_z}.")
+        if self.max_steps < 1:
+            raise ValueError(f"`RamanSpan.max_steps` must be >= 1; got {self.max_steps}.")
+        if self.continuation_stages < 0:
+            raise ValueError(f"`RamanSpan.continuation_stages` must be >= 0; got {self.continuation_stages}.")
+
+    def rules(self) -> Rules:
+        return [
+            *super().rules(),
+            *self.forward.rules(),
+            *self.backward.rules(),
+            *value_rules(self.temperature, "RamanSpan.temperature", positive=True, unit="K",
+                         plausible=(1.0, 1e4), hint="the temperature is in kelvin (300 K is room temperature)"),
+        ]
+
+    def spectrum_rules(self, spectrum) -> Rules:
+        edge = jnp.max(spectrum.frequency + 0.5 * spectrum.symbol_rate)
+        pumps = jnp.concatenate([self.forward.frequency, self.backward.frequency], axis=-1)
+        return [Rule(pumps <= edge, "A Raman pump lies inside or below the signal band: pumps must be above "
+                     "the highest channel (Raman gain flows to lower frequencies; frequencies are in Hz).")]
 
     def _system(self, signal_frequency):
         f = jnp.concatenate([signal_frequency, self.forward.frequency, self.backward.frequency])
@@ -307,11 +354,11 @@ class RamanSpan(AbstractSpan):
         """
         if self.spontaneous and noise_bandwidth is None:
             raise ValueError("`spontaneous=True` needs `noise_bandwidth` (Hz per channel) in `solve`.")
-        fibre = self.fibre.checked()
-        span = eqx.tree_at(lambda s: s.fibre, self, fibre)
-        signal_power = check_traced(signal_power, "signal power", positive=True)
-        fwd_p = check_traced(self.forward.power, "forward pump power", positive=True)
-        bwd_p = check_traced(self.backward.power, "backward pump power", positive=True)
+        span, signal_power = enforce(
+            (self, signal_power),
+            [*self.rules(), Rule(signal_power <= 0, "A Raman span's signal powers must be > 0 W (log-power form).")],
+        )
+        fibre, fwd_p, bwd_p = span.fibre, span.forward.power, span.backward.power
         system = span._system(signal_frequency)
         n, mf = signal_frequency.shape[0], self.forward.n
         head = jnp.log(jnp.concatenate([signal_power, fwd_p]))

@@ -6,10 +6,10 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import as_float_array, check_eager, concrete
+from ._checks import AbstractValidated, Rules, as_float_array, table_rules, value_rules
 
 
-class AbstractRamanGain(eqx.Module):
+class AbstractRamanGain(AbstractValidated):
     """Raman gain efficiency g(Δf) >= 0 (1/(W m)) for a frequency shift Δf >= 0 (Hz).
 
     The lower-frequency wave of a pair gains `g(|Δf|) P_other`, the higher-frequency wave loses it.
@@ -48,8 +48,14 @@ class TriangularRamanGain(AbstractRamanGain):
     def __init__(self, slope: ArrayLike = 2.8e-17, cutoff: ArrayLike = 15e12):
         self.slope = as_float_array(slope)
         self.cutoff = as_float_array(cutoff)
-        check_eager(self.slope, "slope", nonnegative=True)
-        check_eager(self.cutoff, "cutoff", positive=True)
+
+    def rules(self) -> Rules:
+        return [
+            *value_rules(self.slope, "TriangularRamanGain.slope", nonnegative=True, unit="1/(W m Hz)",
+                         plausible=(0.0, 1e-15), hint="the slope is in 1/(W m Hz) (0.028 1/W/km/THz is 2.8e-17)"),
+            *value_rules(self.cutoff, "TriangularRamanGain.cutoff", positive=True, unit="Hz",
+                         plausible=(1e11, 1e16), hint="the cutoff is in Hz (15 THz is 15e12)"),
+        ]
 
     def __call__(self, shift):
         return jnp.where(shift <= self.cutoff, self.slope * shift, 0.0)
@@ -82,11 +88,12 @@ class TabulatedRamanGain(AbstractRamanGain):
             )
         if self.frequency_shift.shape[0] < 2:
             raise ValueError("A tabulated Raman gain needs at least 2 points.")
-        check_eager(self.frequency_shift, "frequency_shift", nonnegative=True)
-        check_eager(self.efficiency, "efficiency", nonnegative=True)
-        fs = concrete(self.frequency_shift)
-        if fs is not None and (fs.size > 1 and not (fs[1:] > fs[:-1]).all()):
-            raise ValueError("`frequency_shift` must be strictly increasing.")
+
+    def rules(self) -> Rules:
+        return [
+            *table_rules(self.frequency_shift, "TabulatedRamanGain.frequency_shift", nonnegative=True),
+            *value_rules(self.efficiency, "TabulatedRamanGain.efficiency", nonnegative=True, unit="1/(W m)"),
+        ]
 
     @classmethod
     def from_gain_coefficient(
@@ -143,13 +150,17 @@ class MeasuredRamanGain(AbstractRamanGain):
         self.area_frequency = None if area_frequency is None else as_float_array(area_frequency)
         if self.frequency_shift.ndim != 1 or self.frequency_shift.shape != self.gain_coefficient.shape:
             raise ValueError("`frequency_shift` and `gain_coefficient` must be 1-D arrays of the same length.")
-        check_eager(self.frequency_shift, "frequency_shift", nonnegative=True)
-        check_eager(self.gain_coefficient, "gain_coefficient", nonnegative=True)
-        check_eager(self.ref_frequency, "ref_frequency", positive=True)
-        check_eager(self.effective_area, "effective_area", positive=True)
-        area = concrete(self.effective_area)
-        if area is not None and area.size and (area.max() > 1e-8 or area.min() < 1e-12):
-            raise ValueError(f"`effective_area` must be in m^2 (80 um^2 = 8e-11 m^2); got {area.max():.3g}.")
+
+    def rules(self) -> Rules:
+        return [
+            *table_rules(self.frequency_shift, "MeasuredRamanGain.frequency_shift", nonnegative=True),
+            *value_rules(self.gain_coefficient, "MeasuredRamanGain.gain_coefficient", nonnegative=True, unit="m/W"),
+            *value_rules(self.ref_frequency, "MeasuredRamanGain.ref_frequency", positive=True, unit="Hz",
+                         plausible=(1e12, 1e15), hint="frequencies are in Hz (206 THz is 206e12)"),
+            *value_rules(self.effective_area, "MeasuredRamanGain.effective_area", positive=True, unit="m^2",
+                         plausible=(1e-12, 1e-8), hint="the area is in m^2 (80 um^2 is 8e-11)"),
+            *table_rules(self.area_frequency, "MeasuredRamanGain.area_frequency"),
+        ]
 
     def __call__(self, shift):
         """g at `shift` for a pump at `ref_frequency` and the mean effective area, 1/(W m)."""
@@ -189,7 +200,9 @@ class RamanCouplingMatrix(AbstractRamanGain):
         n = self.frequency.shape[0] if self.frequency.ndim == 1 else -1
         if self.efficiency.shape != (n, n):
             raise ValueError(f"`efficiency` must have shape (waves, waves) = ({n}, {n}); got {self.efficiency.shape}.")
-        check_eager(self.efficiency, "efficiency", nonnegative=True)
+
+    def rules(self) -> Rules:
+        return value_rules(self.efficiency, "RamanCouplingMatrix.efficiency", nonnegative=True, unit="1/(W m)")
 
     def __call__(self, shift):
         raise TypeError("A RamanCouplingMatrix has no gain as a function of shift alone; it gives `pair_efficiency`.")

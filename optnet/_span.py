@@ -6,6 +6,7 @@ import equinox as eqx
 from jaxtyping import Array, Float
 
 from ._amplifier import Edfa, ase_power
+from ._checks import AbstractValidated, Rules
 from ._fibre import Fibre
 from ._isrs import isrs_profile
 from ._profile import AbstractProfile, IsrsProfile
@@ -34,7 +35,7 @@ class SpanOutput(eqx.Module):
         return self.profile.power * self.transmission * self.gain
 
 
-class AbstractSpan(eqx.Module):
+class AbstractSpan(AbstractValidated):
     """A fibre segment followed by what restores the signal (a lumped amplifier, distributed Raman
     gain, or both). A `GNLink` is a sequence of spans.
 
@@ -50,6 +51,13 @@ class AbstractSpan(eqx.Module):
     @abc.abstractmethod
     def propagate(self, spectrum: Spectrum, power: Float[Array, " channels"]) -> SpanOutput:
         """Propagate the channels of `spectrum` launched with `power` (W) through the span."""
+
+    def rules(self) -> Rules:
+        return [*self.fibre.rules(), *([] if self.amplifier is None else self.amplifier.rules())]
+
+    def spectrum_rules(self, spectrum: Spectrum) -> Rules:
+        """Rules on the channels this span carries (none by default)."""
+        return []
 
     @property
     def restores_launch_power(self) -> bool:
@@ -79,7 +87,7 @@ class FibreSpan(AbstractSpan):
         self.amplifier = Edfa.from_db(5.0) if amplifier is None else amplifier
 
     def propagate(self, spectrum, power):
-        fibre = self.fibre.checked()
+        fibre = self.fibre
         f, b = spectrum.frequency, spectrum.symbol_rate
         t = isrs_profile(fibre, f, power, fibre.length[None])[:, 0]
         gain = self.amplifier.gain(f, b, power * t, t)

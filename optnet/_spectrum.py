@@ -5,13 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import (
-    as_float_array,
-    broadcast_to_axis,
-    check_eager,
-    check_traced,
-    concrete,
-)
+from ._checks import AbstractValidated, Rule, Rules, as_float_array, broadcast_to_axis, concrete, value_rules
 from ._units import dbm_to_watt
 
 # Excess kurtosis Phi = E|x|^4/E^2|x|^2 - 2 of common constellations (Semrau et al., JLT 37(19), 2019, Table I).
@@ -35,7 +29,7 @@ def _resolution(frequency):
     return 4 * xp.finfo(frequency.dtype).eps * xp.max(xp.abs(frequency))
 
 
-class Spectrum(eqx.Module):
+class Spectrum(AbstractValidated):
     """Channels launched into a link.
 
     **Fields:**
@@ -51,6 +45,11 @@ class Spectrum(eqx.Module):
     - `allow_overlap`: accept channels whose occupied bands overlap (static; default False raises).
       Superchannels packed below Rs(1+a) need it; the GN model then treats each channel as its own
       rectangle of width `symbol_rate`, an approximation for the overlapping part.
+    - `unchecked`: skip the plausible-range checks (static; for exotic studies). Values must be
+      finite and of the right sign in any case.
+
+    Plausible ranges (outside them a unit slip is likely and construction raises): frequency
+    1-1,000 THz, symbol rate 1 MBd-10 TBd, power per channel 1 uW-1 W (0 marks an unused slot).
     """
 
     frequency: Float[Array, " channels"]
@@ -59,6 +58,7 @@ class Spectrum(eqx.Module):
     roll_off: Float[Array, " channels"]
     excess_kurtosis: Float[Array, " channels"]
     allow_overlap: bool = eqx.field(static=True)
+    unchecked: bool = eqx.field(static=True)
 
     def __init__(
         self,
@@ -69,9 +69,11 @@ class Spectrum(eqx.Module):
         excess_kurtosis: ArrayLike = 0.0,
         *,
         allow_overlap: bool = False,
+        unchecked: bool = False,
     ):
         self.allow_overlap = allow_overlap
-        self.frequency = as_float_array(frequency)
+        self.unchecked = unchecked
+        self.frequency = as_float_array(frequency, "frequency")
         if self.frequency.ndim != 1 or self.frequency.shape[0] == 0:
             raise ValueError(
                 f"`frequency` must be a non-empty 1-D array of channel centres; got shape {self.frequency.shape}."
@@ -92,23 +94,47 @@ class Spectrum(eqx.Module):
                 f"`power` must be a scalar, shape ({n},) or (spans, {n}); got {p.shape}."
             )
         self.power = p
-        check_eager(self.frequency, "frequency", positive=True)
-        check_eager(self.symbol_rate, "symbol_rate", positive=True)
-        check_eager(self.power, "power", nonnegative=True)
-        check_eager(self.roll_off, "roll_off", nonnegative=True)
-        check_eager(self.excess_kurtosis, "excess_kurtosis")
+
+    def rules(self) -> Rules:
+        plausible = not self.unchecked
+        rules = [
+            *value_rules(self.frequency, "frequency", positive=True, unit="Hz",
+                         plausible=(1e12, 1e15) if plausible else None,
+                         hint="frequencies are in Hz (193.5 THz is 193.5e12)"),
+            *value_rules(self.symbol_rate, "symbol_rate", positive=True, unit="Bd",
+                         plausible=(1e6, 1e13) if plausible else None,
+                         hint="symbol rates are in Bd (32 GBd is 32e9)"),
+            *value_rules(self.power, "power", nonnegative=True, unit="W",
+                         plausible=(1e-6, 1.0) if plausible else None,
+                         hint="powers are in W per channel (0 dBm is 1e-3; see `dbm_to_watt`)"),
+            *value_rules(self.roll_off, "roll_off", nonnegative=True, at_most=1.0),
+            *value_rules(self.excess_kurtosis, "excess_kurtosis", at_least=-1.0,
+                         hint="Phi = E|x|^4/E^2|x|^2 - 2 >= -1 for any constellation (Cauchy-Schwarz); QPSK is -1"),
+        ]
+        if not self.allow_overlap:
+            rules.append(self._overlap_rule())
+        return rules
+
+    def _overlap_rule(self) -> Rule:
         f, w = concrete(self.frequency), concrete(self.symbol_rate * (1 + self.roll_off))
-        if f is not None and w is not None and not allow_overlap:
-            order = np.argsort(f)
-            f64 = f.astype(np.float64)
-            gap = np.diff(f64[order])
-            half = 0.5 * (w[order][1:] + w[order][:-1]).astype(np.float64)
-            if np.any(gap < half * (1 - 1e-12) - _resolution(f)):
-                k = int(np.argmax(half - gap))
-                raise ValueError(
-                    f"Channels overlap: centres {f[order][k]:.6e} Hz and {f[order][k + 1]:.6e} Hz are "
-                    f"{gap[k]:.4g} Hz apart but their occupied bandwidths need {half[k]:.4g} Hz."
-                )
+        if f is None or w is None:  # traced: the same test in jax.numpy
+            order = jnp.argsort(self.frequency)
+            fs, ws = self.frequency[order], (self.symbol_rate * (1 + self.roll_off))[order]
+            gap = jnp.diff(fs)
+            bad = gap < 0.5 * (ws[1:] + ws[:-1]) * (1 - 1e-12) - _resolution(fs)
+            return Rule(bad, "Channels overlap in frequency (pass `allow_overlap=True` for super-Nyquist packing).")
+        order = np.argsort(f)
+        gap = np.diff(f.astype(np.float64)[order])
+        half = 0.5 * (w[order][1:] + w[order][:-1]).astype(np.float64)
+        bad = gap < half * (1 - 1e-12) - _resolution(f)
+        if not np.any(bad):
+            return Rule(False, "")
+        k = int(np.argmax(half - gap))
+        return Rule(True, (
+            f"Channels overlap: centres {f[order][k]:.6e} Hz and {f[order][k + 1]:.6e} Hz are "
+            f"{gap[k]:.4g} Hz apart but their occupied bandwidths need {half[k]:.4g} Hz "
+            "(pass `allow_overlap=True` for super-Nyquist packing)."
+        ))
 
     @classmethod
     def uniform(
@@ -148,21 +174,6 @@ class Spectrum(eqx.Module):
                 f"`power` has a per-span profile for {self.power.shape[0]} spans but the link has {n_spans}."
             )
         return self.power
-
-    def checked(self) -> "Spectrum":
-        """This spectrum with traced value checks attached (for use under jit)."""
-        f = check_traced(self.frequency, "frequency", positive=True)
-        p = check_traced(self.power, "power", nonnegative=True)
-        rs = check_traced(self.symbol_rate, "symbol_rate", positive=True)
-        if not self.allow_overlap:
-            order = jnp.argsort(f)
-            fs, ws = f[order], (rs * (1 + self.roll_off))[order]
-            gap = jnp.diff(fs)
-            f = eqx.error_if(
-                f, jnp.any(gap < 0.5 * (ws[1:] + ws[:-1]) * (1 - 1e-12) - _resolution(fs)),
-                "Channels overlap in frequency.",
-            )
-        return eqx.tree_at(lambda s: (s.frequency, s.power, s.symbol_rate), self, (f, p, rs))
 
 
 def raised_cosine_spectrum(f, symbol_rate, roll_off):

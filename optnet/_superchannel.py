@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import as_float_array, broadcast_to_axis, check_eager, concrete
+from ._checks import AbstractValidated, Rule, Rules, as_float_array, broadcast_to_axis, enforce, readable_errors, value_rules
 from ._link import GNLink
 from ._quadrature import gauss_panels
 from ._spectrum import EXCESS_KURTOSIS, Spectrum, raised_cosine_spectrum
@@ -19,7 +19,7 @@ from ._units import dbm_to_watt, linear_to_db
 _LN2 = float(np.log(2.0))
 
 
-class FilterCascade(eqx.Module):
+class FilterCascade(AbstractValidated):
     """K super-Gaussian superfilters, |H_k(f)|^2 = 2^-(|2(f - f_c - offset_k)/B_k|^(2 m_k)).
 
     **Fields:**
@@ -57,9 +57,15 @@ class FilterCascade(eqx.Module):
         self.bandwidth = per_filter(bandwidth, "bandwidth")
         self.offset = per_filter(offset, "offset")
         self.order = per_filter(order, "order")
-        check_eager(self.bandwidth, "bandwidth", positive=True)
-        check_eager(self.order, "order", positive=True)
-        check_eager(self.offset, "offset")
+
+    def rules(self) -> Rules:
+        return [
+            *value_rules(self.bandwidth, "FilterCascade.bandwidth", positive=True, unit="Hz", plausible=(1e8, 1e13),
+                         hint="bandwidths are in Hz (37.5 GHz is 37.5e9)"),
+            *value_rules(self.order, "FilterCascade.order", positive=True),
+            *value_rules(self.offset, "FilterCascade.offset", unit="Hz", plausible=(0.0, 1e12),
+                         hint="offsets are in Hz (1 GHz is 1e9)"),
+        ]
 
     @classmethod
     def evenly(cls, bandwidth: ArrayLike, n_filters: int, n_spans: int, **kwargs) -> "FilterCascade":
@@ -118,7 +124,7 @@ class SuperchannelBudget(eqx.Module):
         return linear_to_db(self.snr)
 
 
-class Superchannel(eqx.Module):
+class Superchannel(AbstractValidated):
     """N subchannels in one superfilter, received by coherent receivers with RRC filters.
 
     1/SNR_n = 1/SNR_ASE + 1/SNR_NLI + 1/SNR_XT + 1/SNR_ISI + 1/SNR_TRX, each term per subchannel and
@@ -213,15 +219,26 @@ class Superchannel(eqx.Module):
         self.min_edge = as_float_array(rs / 4 if min_edge is None else min_edge)
         self.min_spacing = as_float_array(rs / 2 if min_spacing is None else min_spacing)
         self.n_quad = n_quad
-        check_eager(self.distances, "distances", positive=True)
-        check_eager(self.symbol_rate, "symbol_rate", positive=True)
-        check_eager(self.power, "power", positive=True)
-        check_eager(self.transceiver_snr, "transceiver_snr", positive=True)
-        check_eager(self.isi_scale, "isi_scale", nonnegative=True)
-        for name in ("roll_off", "receiver_roll_off"):
-            a = concrete(getattr(self, name))
-            if a is not None and ((a < 0) | (a > 1)).any():
-                raise ValueError(f"`{name}` must lie in [0, 1]; got {a}.")
+        if n_quad < 1:
+            raise ValueError(f"`n_quad` must be >= 1 (quadrature nodes per panel); got {n_quad}.")
+
+    def rules(self) -> Rules:
+        return [
+            *value_rules(self.distances, "distances", positive=True, unit="Hz", plausible=(1e6, 1e13),
+                         hint="distances are in Hz (16 GHz is 16e9)"),
+            *value_rules(self.symbol_rate, "symbol_rate", positive=True, unit="Bd", plausible=(1e6, 1e13),
+                         hint="symbol rates are in Bd (32 GBd is 32e9)"),
+            *value_rules(self.power, "power", positive=True, unit="W", plausible=(1e-6, 1.0),
+                         hint="powers are in W per subchannel (0 dBm is 1e-3)"),
+            *value_rules(self.roll_off, "roll_off", nonnegative=True, at_most=1.0),
+            *value_rules(self.receiver_roll_off, "receiver_roll_off", nonnegative=True, at_most=1.0),
+            *value_rules(self.excess_kurtosis, "excess_kurtosis", at_least=-1.0,
+                         hint="Phi = E|x|^4/E^2|x|^2 - 2 >= -1 for any constellation (Cauchy-Schwarz); QPSK is -1"),
+            *value_rules(self.transceiver_snr, "transceiver_snr", positive=True, plausible=(1e-3, 1e12),
+                         hint="the SNR is linear"),
+            *value_rules(self.isi_scale, "isi_scale", nonnegative=True),
+            *self.filters.rules(),
+        ]
 
     @classmethod
     def equidistant(cls, n_subchannels: int, bandwidth: float, filters: FilterCascade, line: GNLink | None = None, *,
@@ -282,15 +299,17 @@ class Superchannel(eqx.Module):
         return eqx.tree_at(lambda s: s.distances, self, d)
 
     # -- physics --------------------------------------------------------------------------------
+    @readable_errors
     @eqx.filter_jit
     def budget(self, distances: Float[Array, " gaps"] | None = None) -> SuperchannelBudget:
         """Noise budget of every subchannel at `distances` (Hz; default: `self.distances`)."""
         d = self.distances if distances is None else distances
-        d = eqx.error_if(d, jnp.any(~jnp.isfinite(d)) | jnp.any(d <= 0), "`distances` must be finite and > 0 Hz.")
-        d = eqx.error_if(
-            d, jnp.abs(jnp.sum(d) - jnp.sum(self.distances)) > 1e-6 * jnp.sum(self.distances),
-            "`distances` must sum to the superchannel bandwidth BW_sc (Eq. (4)).",
-        )
+        self, d = enforce((self, d), [
+            *self.rules(),
+            *value_rules(d, "distances", positive=True, unit="Hz"),
+            Rule(jnp.abs(jnp.sum(d) - jnp.sum(self.distances)) > 1e-6 * jnp.sum(self.distances),
+                 "`distances` must sum to the superchannel bandwidth BW_sc (Eq. (4))."),
+        ])
         x0 = self.offsets(d)  # (N,) centres relative to f_sc
         rs, a, arx, p = self.symbol_rate, self.roll_off, self.receiver_roll_off, self.power
         q = self.n_quad

@@ -11,6 +11,13 @@ from ._spectrum import EXCESS_KURTOSIS
 from ._units import db_to_linear
 
 
+def _check_overhead(fec_overhead, polarisations):
+    if not isinstance(polarisations, int) or polarisations not in (1, 2):
+        raise ValueError(f"`polarisations` must be 1 or 2; got {polarisations!r}.")
+    if not isinstance(fec_overhead, (int, float)) or not 0 <= fec_overhead < 10:
+        raise ValueError(f"`fec_overhead` must be a fraction in [0, 10) (0.25 for 25 %); got {fec_overhead!r}.")
+
+
 def shannon_throughput(
     gsnr: Float[Array, "*channels"],
     symbol_rate: Float[Array, "*channels"],
@@ -23,6 +30,7 @@ def shannon_throughput(
     ??? cite "References"
         C. E. Shannon, "A mathematical theory of communication", Bell Syst. Tech. J. 27, 1948, Thm. 17.
     """
+    _check_overhead(fec_overhead, polarisations)
     return polarisations * symbol_rate * jnp.log2(1.0 + gsnr) / (1.0 + fec_overhead)
 
 
@@ -76,6 +84,7 @@ def format_throughput(
     A step function of GSNR: its gradient is zero almost everywhere (use `shannon_throughput` or a
     straight-through estimator to optimise). Channels below every threshold carry 0 bit/s.
     """
+    _check_overhead(fec_overhead, polarisations)
     thresholds = jnp.asarray([required_snr(m.bits_per_symbol, ber) for m in formats]) * db_to_linear(margin_db)
     bits = jnp.asarray([m.bits_per_symbol for m in formats], dtype=gsnr.dtype)
     ok = gsnr[..., None] >= thresholds

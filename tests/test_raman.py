@@ -120,8 +120,9 @@ def test_photon_number_conservation():
     """Lossless fibre, photon ratio on: sum_fwd P/f - sum_bwd P/f is constant along z."""
     import optnet as on
 
-    fibre = on.Fibre.from_datasheet(60.0, attenuation_db_km=1e-14)
-    span = on.RamanSpan(fibre, on.Pumps([204e12], [0.15], 1e-17), on.Pumps([205e12, 207e12], [0.2, 0.1], 1e-17))
+    fibre = on.Fibre.from_datasheet(60.0, attenuation_db_km=1e-14, unchecked=True)
+    span = on.RamanSpan(fibre, on.Pumps([204e12], [0.15], 1e-17, unchecked=True),
+                       on.Pumps([205e12, 207e12], [0.2, 0.1], 1e-17, unchecked=True))
     f = 193e12 + 100e9 * jnp.arange(8)
     prof = span.solve(f, jnp.full(8, 2e-3))
     fwd = jnp.sum(prof.signal / f[:, None], 0) + jnp.sum(prof.forward_pump / span.forward.frequency[:, None], 0)
@@ -272,7 +273,7 @@ def test_spontaneous_raman_ase_constant_gain_limit():
     bw = jnp.full(2, 50e9)
 
     def ase(temperature):
-        span = on.RamanSpan(fibre, on.Pumps([fp], [p0], 1e-15), on.Pumps(), spontaneous=True, temperature=temperature)
+        span = on.RamanSpan(fibre, on.Pumps([fp], [p0], 1e-15, unchecked=True), on.Pumps(), spontaneous=True, temperature=temperature)
         return span.solve(f, jnp.full(2, 1e-9), noise_bandwidth=bw).ase[:, -1]
 
     a, length = float(fibre.attenuation), 50e3

@@ -122,6 +122,22 @@ class FibreSummary(eqx.Module):
         return cls(fibre.alpha(frequency), fibre.beta2, fibre.beta3_thz, fibre.ref_frequency, fibre.length)
 
 
+def asinh_over(phi, c):
+    """asinh(phi c)/phi, and its limit c at phi = 0 (zero dispersion), with finite gradients."""
+    x = phi * c
+    small = jnp.abs(x) < 1e-4
+    safe = jnp.where(small, 1.0, phi)
+    return jnp.where(small, c * (1 - x**2 / 6), jnp.arcsinh(jnp.where(small, 1.0, x)) / safe)
+
+
+def atan_over(phi, c):
+    """atan(phi c)/phi, and its limit c at phi = 0 (zero dispersion), with finite gradients."""
+    x = phi * c
+    small = jnp.abs(x) < 1e-4
+    safe = jnp.where(small, 1.0, phi)
+    return jnp.where(small, c * (1 - x**2 / 3), jnp.arctan(jnp.where(small, 1.0, x)) / safe)
+
+
 def coherence_factor(spans: FibreSummary, frequency, symbol_rate) -> Float[Array, " channels"]:
     """Coherence factor eps_i of SPM accumulation over spans.
 
@@ -142,7 +158,10 @@ def coherence_factor(spans: FibreSummary, frequency, symbol_rate) -> Float[Array
     ))
     beta = beta2 + beta3 * offset
     x = (jnp.pi**2 / 2) * jnp.abs(beta) * b**2 / alpha
-    return 0.3 * jnp.log1p((6.0 / alpha) / (ls * jnp.arcsinh(x)))
+    # eps <= 1 (fully coherent: the fields of n spans add, NLI ~ n^2); the formula diverges as the
+    # dispersion goes to 0, where that limit applies
+    ratio = (6.0 / alpha) / (ls * jnp.maximum(jnp.arcsinh(x), 1e-30))
+    return jnp.minimum(0.3 * jnp.log1p(ratio), 1.0)
 
 
 def asymptotic_kurtosis_term(span: ScaledSpan, leff2) -> Float[Array, "channels channels"]:
@@ -165,7 +184,8 @@ def asymptotic_kurtosis_term(span: ScaledSpan, leff2) -> Float[Array, "channels 
     eye = jnp.eye(n, dtype=bool)
     df = jnp.abs(fo[None, :] - fo[:, None])
     phi = 4 * jnp.pi**2 * span.gvd(0.5 * (fo[None, :] + fo[:, None])) * span.length
-    phi = jnp.where(eye, 1.0, jnp.abs(phi))
+    # floored: the term is asymptotic in the accumulated dispersion and bounded in `accumulate`
+    phi = jnp.where(eye, 1.0, jnp.maximum(jnp.abs(phi), 1e-12))
     bk = span.symbol_rate[None, :]
     lo = jnp.where(eye, 3 * bk, 2 * df - bk)
     hi = 2 * df + bk
@@ -195,5 +215,11 @@ def accumulate(
     if model.modulation_correction:
         single = (5 / 6) * jnp.cumsum(nli.xpm_kurtosis, axis=0) / n
         n_tilde = jnp.where(n > 1, n, 0.0)
-        total = total + single + n_tilde * jnp.cumsum(nli.asymptotic_kurtosis, axis=0) / n
+        correction = single + n_tilde * jnp.cumsum(nli.asymptotic_kurtosis, axis=0) / n
+        # The many-span term of Eq. (16) is asymptotic in the accumulated dispersion (it scales as
+        # 1/(|beta2| L)); with little dispersion (short or dispersion-shifted spans) it can exceed
+        # the XCI it corrects and make the NLI negative. A correction never removes more than the
+        # Gaussian XCI it corrects: bounded there, the corrected XCI is >= 0.
+        xci = jnp.cumsum(nli.xpm, axis=0)
+        total = total + jnp.maximum(correction, -xci)
     return total

@@ -6,7 +6,12 @@ import jax.numpy as jnp
 from .._profile import AbstractProfile
 from .._raman_gain import TriangularRamanGain
 from .._spectrum import Spectrum
-from .base import _PER_KM, AbstractNLIModel, ScaledSpan, SpanNLI, asymptotic_kurtosis_term
+from .base import _PER_KM, AbstractNLIModel, ScaledSpan, SpanNLI, asinh_over, asymptotic_kurtosis_term, atan_over
+
+
+# Below this span loss the closed form's L -> infinity assumption costs more than 0.2 dB of NLI
+# (measured against NumericalGN: 0.16-0.21 dB at 10 dB, 0.27-0.36 dB at 8 dB, 10 dB at 0.1 km).
+MIN_SPAN_LOSS_DB = 10.0
 
 
 class ClosedFormGN(AbstractNLIModel):
@@ -25,6 +30,10 @@ class ClosedFormGN(AbstractNLIModel):
         D. Semrau, R. I. Killey, P. Bayvel, "A closed-form approximation of the Gaussian noise model in
         the presence of inter-channel stimulated Raman scattering", JLT 37(9), 2019, Eqs. (10)-(13);
         modulation correction: Semrau et al., JLT 37(19), 2019, Eq. (16).
+
+    The closed form integrates the power profile to z = infinity (Semrau 2019, Sec. II), so it
+    refuses spans whose loss is below `MIN_SPAN_LOSS_DB` (10 dB: 50 km of SSMF); use `NumericalGN`
+    (exact at any length) for short spans.
     """
 
     coherent: bool = eqx.field(static=True, default=True)
@@ -46,21 +55,26 @@ class ClosedFormGN(AbstractNLIModel):
         else:
             r = profile.isrs_rate() * _PER_KM
         t = (a + ab + r) ** 2
+        t = eqx.error_if(
+            t, jnp.any(a * w.length < MIN_SPAN_LOSS_DB / (10 / jnp.log(10))),
+            f"ClosedFormGN: a span loss below {MIN_SPAN_LOSS_DB:g} dB (Fibre.length x attenuation) is outside "
+            "the closed form's L >> 1/alpha domain; use NumericalGN() for short spans.",
+        )
         # SPM, Semrau 2019 Eq. (10); phi_i = (3/2) pi^2 (beta2 + 2 pi beta3 f_i).
         phi = 1.5 * jnp.pi**2 * w.gvd(fo)
+        # asinh(phi c)/phi -> c at zero dispersion (the finite GN limit)
         spm = (
-            (4 / 9) * w.gamma_self**2 / b**2 * jnp.pi / (phi * ab * (2 * a + ab))
-            * ((t - a**2) / a * jnp.arcsinh(phi * b**2 / (jnp.pi * a))
-               + ((a + ab) ** 2 - t) / (a + ab) * jnp.arcsinh(phi * b**2 / (jnp.pi * (a + ab))))
+            (4 / 9) * w.gamma_self**2 / b**2 * jnp.pi / (ab * (2 * a + ab))
+            * ((t - a**2) / a * asinh_over(phi, b**2 / (jnp.pi * a))
+               + ((a + ab) ** 2 - t) / (a + ab) * asinh_over(phi, b**2 / (jnp.pi * (a + ab))))
         )
         # XPM, Semrau 2019 Eq. (11); phi_ik = 2 pi^2 (f_k - f_i)(beta2 + pi beta3 (f_i + f_k)).
         phik = 2 * jnp.pi**2 * (fo[None, :] - fo[:, None]) * w.gvd(0.5 * (fo[None, :] + fo[:, None]))
-        phik = jnp.where(eye, 1.0, phik)
         ak, abk, tk, bk, bi = a[None, :], ab[None, :], t[None, :], b[None, :], b[:, None]
         x = (
-            (32 / 27) * w.gamma**2 / (bk * phik * abk * (2 * ak + abk))
-            * ((tk - ak**2) / ak * jnp.arctan(phik * bi / ak)
-               + ((ak + abk) ** 2 - tk) / (ak + abk) * jnp.arctan(phik * bi / (ak + abk)))
+            (32 / 27) * w.gamma**2 / (bk * abk * (2 * ak + abk))
+            * ((tk - ak**2) / ak * atan_over(phik, bi / ak)
+               + ((ak + abk) ** 2 - tk) / (ak + abk) * atan_over(phik, bi / (ak + abk)))
         )
         x = jnp.where(eye, 0.0, x)
         p2 = power**2

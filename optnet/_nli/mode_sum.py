@@ -5,7 +5,7 @@ import jax.numpy as jnp
 
 from .._profile import AbstractProfile
 from .._spectrum import Spectrum
-from .base import _PER_KM, AbstractNLIModel, ScaledSpan, SpanNLI, asymptotic_kurtosis_term
+from .base import _PER_KM, AbstractNLIModel, ScaledSpan, SpanNLI, asinh_over, asymptotic_kurtosis_term, atan_over
 
 
 def _overlap(amp, rate, length):
@@ -50,13 +50,11 @@ class ModeSumGN(AbstractNLIModel):
         # finite for an exactly flat (usually empty, A_l = 0) mode
         ax = jnp.maximum(jnp.abs(rate), 1e-12 / length)
         phi = 1.5 * jnp.pi**2 * w.gvd(fo)
-        arg = phi[:, None] * b[:, None] ** 2 / (jnp.pi * ax)  # (n, modes)
-        sh = jnp.arcsinh(arg)
-        spm = (4 / 9) * w.gamma_self**2 / b**2 * jnp.pi / phi * jnp.sum(m * (sh[:, :, None] + sh[:, None, :]), axis=(-2, -1))
+        sh = asinh_over(phi[:, None], b[:, None] ** 2 / (jnp.pi * ax))  # (n, modes): asinh(.)/phi, finite at phi = 0
+        spm = (4 / 9) * w.gamma_self**2 / b**2 * jnp.pi * jnp.sum(m * (sh[:, :, None] + sh[:, None, :]), axis=(-2, -1))
         phik = 2 * jnp.pi**2 * (fo[None, :] - fo[:, None]) * w.gvd(0.5 * (fo[None, :] + fo[:, None]))
-        phik = jnp.where(eye, 1.0, phik)
-        at = jnp.arctan(phik[:, :, None] * b[:, None, None] / ax[None, :, :])  # (i, k, l)
-        x = (32 / 27) * w.gamma**2 / (b[None, :] * phik) * jnp.einsum("kab,ika->ik", m, at) * 2  # symmetric in l, l'
+        at = atan_over(phik[:, :, None], b[:, None, None] / ax[None, :, :])  # (i, k, l): atan(.)/phi_ik
+        x = (32 / 27) * w.gamma**2 / b[None, :] * jnp.einsum("kab,ika->ik", m, at) * 2  # symmetric in l, l'
         x = jnp.where(eye, 0.0, x)
         p2 = power**2
         small = jnp.abs(rate * length) < 1e-8

@@ -72,6 +72,12 @@ class NumericalGN(AbstractNLIModel):
     linearised_profile: bool = eqx.field(static=True, default=False)
     raised_cosine: bool = eqx.field(static=True, default=False)
 
+    def __check_init__(self):
+        if not isinstance(self.n_z, int) or self.n_z < 1:
+            raise ValueError(f"`n_z` must be an int >= 1 (profile segments per span); got {self.n_z!r}.")
+        if not isinstance(self.n_nu, int) or self.n_nu < 2:
+            raise ValueError(f"`n_nu` must be an int >= 2 (quadrature nodes); got {self.n_nu!r}.")
+
     def _grid(self, profile: AbstractProfile):
         if self.linearised_profile:
             z = jnp.linspace(0.0, 1.0, self.n_z + 1) * profile.fibre.length
@@ -97,7 +103,8 @@ class NumericalGN(AbstractNLIModel):
         # nu = (a_k/|c|) tan(theta), theta in [0, atan(|c| W_i/(2 a_k))] flattens the Lorentzian.
         def row(i):
             c = 4 * jnp.pi**2 * (fo - fo[i]) * fibre.gvd_offset(0.5 * (fo + fo[i]))
-            c = jnp.where(jnp.arange(n) == i, 1.0, jnp.abs(c))
+            # floored so that c W/(2 a) >= 1e-9: the zero-dispersion limit (nu = W x/2) without 0/0
+            c = jnp.maximum(jnp.where(jnp.arange(n) == i, 1.0, jnp.abs(c)), 2e-9 * a / ((1 + beta[i]) * b[i]))
             tmax = jnp.arctan(c * (1 + beta[i]) * b[i] / (2 * a))  # (k,)
             theta = tmax[:, None] * x01[None, :]  # (k, nu)
             phi = a[:, None] * jnp.tan(theta)
@@ -116,7 +123,8 @@ class NumericalGN(AbstractNLIModel):
         # r+- = B/4 +- sqrt(B^2/16 - u): exact for an integrand that depends on nu1 nu2 only.
         def rectangular(rho_i, beta_i, bi, ai, _, gi):
             u0 = bi**2 / 16
-            kphi = 4 * jnp.pi**2 * jnp.abs(beta_i)
+            # floored so that the Lorentzian is >= 1e9 x wider than the hexagon at zero dispersion
+            kphi = jnp.maximum(4 * jnp.pi**2 * jnp.abs(beta_i), 1e-9 * ai / u0)
             su = ai / kphi  # width of the Lorentzian in u
             t1 = jnp.arctan(u0 / (2 * su))  # piece 1: [0, u0/2], u = su tan(t1 x^2)
             th = t1 * x01**2

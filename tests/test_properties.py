@@ -1,0 +1,98 @@
+"""Property tests over random valid links: GSNR finite and positive, NLI >= 0, finite gradients,
+jit equal to eager, float32 within 1e-3 of float64.
+
+Shapes are drawn from a few values so that each compiles once: the spectrum always has 200 slots
+(unused ones at power 0), span counts from {1, 50}. The default profile runs a few dozen
+examples; `-m slow` runs the larger one."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+SLOTS = 200
+FIBRES = {  # dispersion (ps/nm/km), slope (ps/nm^2/km): SSMF, NZDSF, dispersion-shifted, zero dispersion
+    "SSMF": (17.0, 0.067),
+    "NZDSF": (4.0, 0.045),
+    "DSF": (0.0, 0.07),
+    "zero": (0.0, 0.0),
+}
+MIN_LOSS_DB = 10.0
+SPAN_COUNTS = [1, 50]  # ClosedFormGN's domain (see `optnet._nli.closed_form.MIN_SPAN_LOSS_DB`)
+
+
+@st.composite
+def links(draw, span_counts=SPAN_COUNTS):
+    n = draw(st.integers(1, SLOTS))
+    return dict(
+        n_channels=n,
+        n_spans=draw(st.sampled_from(span_counts)),
+        length_km=draw(st.floats(1.0, 150.0)),
+        fibre=draw(st.sampled_from(sorted(FIBRES))),
+        power_dbm=np.asarray(draw(st.lists(st.floats(-10.0, 10.0), min_size=n, max_size=n))),
+        modulation=draw(st.sampled_from(["Gaussian", "QPSK", "16QAM", "64QAM"])),
+        raman=draw(st.booleans()),
+    )
+
+
+def _build(case):
+    import optnet as on
+
+    d, s = FIBRES[case["fibre"]]
+    fibre = on.Fibre.from_datasheet(case["length_km"], dispersion_ps_nm_km=d, slope_ps_nm2_km=s,
+                                    raman_slope_per_w_km_thz=0.028 if case["raman"] else 0.0)
+    loss_db = 0.2 * case["length_km"]
+    nli = on.ClosedFormGN() if loss_db >= MIN_LOSS_DB else on.NumericalGN(n_z=8, n_nu=12)
+    link = on.GNLink.uniform(fibre, case["n_spans"], nli=nli)
+    power = np.zeros(SLOTS)
+    power[: case["n_channels"]] = 1e-3 * 10 ** (case["power_dbm"] / 10)
+    grid = on.Spectrum.uniform(SLOTS, 50e9, symbol_rate=40e9, modulation=case["modulation"])
+    return link, on.Spectrum(grid.frequency, grid.symbol_rate, power, excess_kurtosis=grid.excess_kurtosis)
+
+
+def _check(case, *, float32: bool):
+    import optnet as on
+
+    link, spectrum = _build(case)
+    used = np.asarray(spectrum.power) > 0
+    result = link(spectrum)
+    gsnr, nli = np.asarray(result.gsnr)[used], np.asarray(result.nsr_nli)[:, used]
+    assert np.all(np.isfinite(gsnr)) and np.all(gsnr > 0), case
+    assert np.all(nli >= 0), case
+    grad = jax.grad(lambda p: jnp.sum(link(on.Spectrum(spectrum.frequency, spectrum.symbol_rate, p,
+                                                        excess_kurtosis=spectrum.excess_kurtosis)).throughput()))
+    assert np.all(np.isfinite(np.asarray(grad(spectrum.power)))), case
+    if 0.2 * case["length_km"] < MIN_LOSS_DB:
+        with pytest.raises(ValueError, match="short spans"):
+            on.GNLink.uniform(link.spans, case["n_spans"])(spectrum)
+    if float32:
+        with jax.enable_x64(False):
+            link32, spectrum32 = _build(case)
+            gsnr32 = np.asarray(link32(spectrum32).gsnr)[used]
+        np.testing.assert_allclose(gsnr32, gsnr, rtol=1e-3, err_msg=str(case))
+
+
+@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(links())
+def test_random_links_give_positive_finite_gsnr_and_gradients(case):
+    _check(case, float32=False)
+
+
+def test_jit_equals_eager():
+    import optnet as on
+
+    link, spectrum = _build(dict(n_channels=40, n_spans=7, length_km=80.0, fibre="NZDSF",
+                                 power_dbm=np.linspace(-3, 3, 40), modulation="QPSK", raman=True))
+    jitted = np.asarray(link(spectrum).gsnr)
+    with jax.disable_jit():
+        eager = np.asarray(on.GNLink._evaluate(link, spectrum).gsnr)
+    np.testing.assert_allclose(eager, jitted, rtol=1e-12)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(links(span_counts=(1, 7, 50)))
+def test_random_links_large_profile_with_float32(case):
+    _check(case, float32=True)
