@@ -4,6 +4,7 @@ construction when the values are known, and are attached to the computation with
 with the same message."""
 
 import functools
+import logging
 import re
 from typing import Any, NamedTuple
 
@@ -186,6 +187,7 @@ class AbstractValidated(eqx.Module):
         return enforce(self, self.rules())
 
 
+_CALLBACK_LOG = logging.getLogger("jax._src.callback")
 _EQX_MESSAGE = re.compile(r"EquinoxRuntimeError: (.+?)\n\n", re.S)
 
 
@@ -195,6 +197,8 @@ def readable_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        # JAX logs the failed check's callback traceback itself; the ValueError says it all
+        previous, _CALLBACK_LOG.disabled = _CALLBACK_LOG.disabled, True
         try:
             return fn(*args, **kwargs)
         except (jax.errors.JaxRuntimeError, eqx.EquinoxRuntimeError) as e:
@@ -202,6 +206,8 @@ def readable_errors(fn):
             if match is None:
                 raise
             raise ValueError(match.group(1).strip()) from None
+        finally:
+            _CALLBACK_LOG.disabled = previous
 
     return wrapper
 

@@ -274,5 +274,52 @@ def test_unchecked_lets_exotic_values_through():
 
 def test_counts():
     """The module holds at least 100 cases (the issue's floor); value cases run in both modes."""
-    assert len(LINK_CASES) + len(RAMAN_CASES) + len(MODULE_CASE_IDS) + len(STRUCTURE_IDS) >= 100
+    assert len(LINK_CASES) + len(RAMAN_CASES) + len(MODULE_CASE_IDS) + len(STRUCTURE_IDS) + len(CONFIG_CASES) >= 100
     assert len(_module_cases()) == len(MODULE_CASE_IDS) and len(_structure_cases()) == len(STRUCTURE_IDS)
+
+
+# -- the CLI and config files: one line on stderr naming the key, exit status 2 ---------------------
+CONFIG_CASES = [
+    ({"spectrum": {"n_channels": 8, "spacing_ghz": 50, "symbol_rate_gbaud": 30}}, "spectrum.symbol_rate_gbaud"),
+    ({"spectrum": {"n_channels": 8, "spacing_ghz": 50, "roll_off": 1.5}}, "spectrum.roll_off"),
+    ({"spectrum": {"n_channels": 8, "spacing_ghz": 50, "power_dbm": 99}}, "spectrum.power_dbm"),
+    ({"spectrum": {"n_channels": 8, "spacing_ghz": 50}, "fibre": {"length_km": -80}}, "fibre.length_km"),
+    ({"spectrum": {"n_channels": 8, "spacing_ghz": 50}, "fibre": {"attenuation_db_km": 46.0}}, "fibre.attenuation_db_km"),
+    ({"spectrum": {"n_channels": 8, "spacing_ghz": 50}, "n_spans": 0}, "n_spans"),
+    ({"spectrum": {"n_channels": 8, "spacing_ghz": 50}, "roadm": {"add_drop_loss_db": -3}}, "roadm.add_drop_loss_db"),
+    ({"spectrum": {"n_channels": 8, "spacing_ghz": 50, "modulation": "QAM17"}}, "spectrum.modulation"),
+    ({"spectrum": {"n_channels": 8, "spacing_ghz": 50}, "fibre": {"length_km": 10}}, "short spans"),
+]
+
+
+def test_config_files_through_the_cli(tmp_path):
+    """Each bad config file: `optnet gsnr --config FILE` exits 2 with one line naming the key."""
+    import json
+    import subprocess
+    import sys
+
+    paths = []
+    for k, (config, _) in enumerate(CONFIG_CASES):
+        path = tmp_path / f"case{k}.json"
+        path.write_text(json.dumps(config))
+        paths.append(str(path))
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from optnet.cli import main\n"
+        "out = []\n"
+        f"for p in {paths!r}:\n"
+        "    err = io.StringIO()\n"
+        "    with contextlib.redirect_stderr(err):\n"
+        "        try:\n"
+        "            main(['gsnr', '--config', p])\n"
+        "            status = 0\n"
+        "        except SystemExit as e:\n"
+        "            status = e.code\n"
+        "    out.append([status, err.getvalue()])\n"
+        "print(json.dumps(out))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    results = json.loads(res.stdout.strip().splitlines()[-1])
+    for (config, key), (status, stderr) in zip(CONFIG_CASES, results):
+        lines = stderr.strip().splitlines()
+        assert status == 2 and len(lines) == 1 and key in lines[0], (config, status, stderr)

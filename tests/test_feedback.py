@@ -171,8 +171,14 @@ def test_bad_inputs(case1):
     with pytest.raises(ValueError, match="objective"):
         fb.objective_from("max")
     dead = fb.CallbackPlant(lambda d: [np.nan] * 4, 4)
-    with pytest.raises(RuntimeError, match="starting configuration"):
+    with pytest.raises(RuntimeError, match="starting configuration") as err:
         fb.StochasticSubgradient().run(dead, d0, minimum=sc.minimum_distances())
+    assert "attempt 3: ProbeFailed: readings NaN" in str(err.value)  # why each attempt failed
+    for f_step in (0.0, -0.25e9, np.nan):
+        with pytest.raises(ValueError, match="`f_step`"):
+            fb.StochasticSubgradient(f_step=f_step).run(plant, d0)
+    with pytest.raises(ValueError, match="grid has 5\\^8"):  # refused before allocating 65 GB
+        fb.brute_force(plant, np.full(9, 20e9))
 
 
 def test_cli_superchannel(tmp_path):

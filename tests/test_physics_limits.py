@@ -1,5 +1,6 @@
 """Limits with known closed forms: modulation-format asymptotics, ASE, throughput, tabulated gain."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -140,3 +141,23 @@ def test_per_frequency_attenuation_and_amplifier_spectra():
     r = on.GNLink.uniform(nogamma, 1, amplifier=gain_spec)(s)
     expected_gain = np.interp(np.asarray(s.frequency), np.asarray(table_f), 10 ** (np.asarray([15.0, 17.0]) / 10))
     np.testing.assert_allclose(np.asarray(r.gain[0]), expected_gain, rtol=1e-12)  # linear interpolation
+
+
+def test_short_spans_numerical_and_refused_by_the_closed_form():
+    """A 100 m and a 1 km span: NumericalGN gives a finite, positive NLI ratio whose SNR_NLI rises as the
+    span shortens; ClosedFormGN (which integrates to z = infinity) refuses them, eagerly and under jit."""
+    import optnet as on
+
+    s = on.Spectrum.uniform(4, 50e9, power_dbm=0.0)
+    snr = []
+    for km in (0.1, 1.0):
+        fibre = on.Fibre.from_datasheet(km)
+        r = on.GNLink(on.FibreSpan(fibre), nli=on.NumericalGN(n_z=8, n_nu=16))(s)
+        assert np.all(np.isfinite(r.snr_nli)) and np.all(r.snr_nli > 0)
+        snr.append(float(r.snr_nli[1]))
+        with pytest.raises(ValueError, match="short spans"):
+            on.GNLink(on.FibreSpan(fibre))(s)
+    assert snr[0] > 10 * snr[1]  # ~ (L_eff ratio)^2 = 100 for lossless-like short spans
+    link = on.GNLink(on.FibreSpan(on.Fibre.from_datasheet(1.0)))
+    with pytest.raises(Exception, match="short spans"):
+        jax.block_until_ready(jax.jit(lambda l: l(s).gsnr)(link))

@@ -176,6 +176,7 @@ class Prober:
         d = np.asarray(distances, dtype=float)
         index = self._next_probe
         self._next_probe += 1
+        self.last_errors: list[str] = []  # why each attempt of this probe failed
         for attempt in range(self.retries + 1):
             if self.replaying:
                 rec = self.log.records[self._cursor]
@@ -187,6 +188,7 @@ class Prober:
                 self._cursor += 1
                 if rec.error is None:
                     return np.asarray(rec.snr_db)
+                self.last_errors.append(rec.error)
                 continue
             t0 = time.time()
             try:
@@ -199,6 +201,7 @@ class Prober:
             self._cursor = len(self.log.records)
             if snr is not None:
                 return snr
+            self.last_errors.append(err)
         return None
 
     def apply(self, distances) -> None:

@@ -3,7 +3,6 @@
 import dataclasses
 import itertools
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -26,6 +25,10 @@ class GridResult:
     n_points: int
 
 
+MAX_GRID_POINTS = 200_000
+"""Largest grid `brute_force` evaluates (5^7 = 78,125 points fit; 5^8 = 390,625 do not)."""
+
+
 def brute_force(plant, centre, *, objective: "str | Objective" = MEAN_SNR, span: float = 2e9, step: float = 1e9,
                 minimum=None) -> GridResult:
     """Exhaustive search: every subchannel centre moved by -span..+span in `step` (Hz) around D =
@@ -38,7 +41,15 @@ def brute_force(plant, centre, *, objective: "str | Objective" = MEAN_SNR, span:
     if minimum is None:
         sc = getattr(plant, "superchannel", None)
         minimum = np.zeros(n + 1) if sc is None else np.asarray(sc.minimum_distances())
+    if not (np.isfinite(step) and step > 0 and np.isfinite(span) and span >= 0):
+        raise ValueError(f"`step` must be > 0 Hz and `span` >= 0 Hz; got step={step!r}, span={span!r}.")
     offsets = np.arange(-span, span + 0.5 * step, step)
+    points = len(offsets) ** n
+    if points > MAX_GRID_POINTS:
+        raise ValueError(
+            f"The grid has {len(offsets)}^{n} = {points:,} points (limit {MAX_GRID_POINTS:,}): use a coarser `step`, "
+            "a smaller `span`, or the subgradient optimiser."
+        )
     moves = np.array(list(itertools.product(offsets, repeat=n)))  # (P, N) centre shifts
     shifts = np.zeros((len(moves), n + 1))
     shifts[:, :n] += moves
@@ -85,22 +96,11 @@ def optimise_model(superchannel: on.Superchannel, objective: Objective = MEAN_SN
     optimiser = optax.adam(0.05) if optimiser is None else optimiser
     start = superchannel.distances if start is None else jnp.asarray(start)
 
-    def loss(theta):
-        snr = superchannel.snr_db(_distances(theta, superchannel))
-        return -objective.model(snr)
+    def model(theta):
+        return objective.model(superchannel.snr_db(_distances(theta, superchannel)))
 
-    @eqx.filter_jit
-    def run(theta):
-        def step(carry, _):
-            theta, state = carry
-            value, grad = jax.value_and_grad(loss)(theta)
-            updates, state = optimiser.update(grad, state, theta)
-            return (optax.apply_updates(theta, updates), state), -value
-
-        (theta, _), trace = jax.lax.scan(step, (theta, optimiser.init(theta)), None, length=steps)
-        return theta, trace
-
-    theta, trace = run(_theta(start, superchannel))
+    result = on.maximise(model, _theta(start, superchannel), optimiser, steps=steps)
+    theta, trace = result.value, result.history
     d = _distances(theta, superchannel)
     snr = np.asarray(superchannel.snr_db(d))
     value = objective.value(snr)

@@ -159,6 +159,14 @@ class StochasticSubgradient:
             sc = getattr(plant, "superchannel", None)
             minimum = np.zeros(n + 1) if sc is None else np.asarray(sc.minimum_distances())
         minimum = np.asarray(minimum, dtype=float)
+        if not (np.isfinite(self.f_step) and self.f_step > 0):
+            raise ValueError(f"`f_step` must be a finite step > 0 Hz (0.25 GHz is 0.25e9); got {self.f_step!r}.")
+        if not (np.isfinite(self.tolerance) and self.tolerance >= 0):
+            raise ValueError(f"`tolerance` must be finite and >= 0 dB; got {self.tolerance!r}.")
+        if self.max_iterations < 1 or self.patience < 1 or self.retries < 0:
+            raise ValueError("`max_iterations` and `patience` must be >= 1 and `retries` >= 0.")
+        if not np.all(np.isfinite(d)):
+            raise ValueError("`start` contains NaN or inf; give finite distances in Hz.")
         if not feasible(d, minimum):
             raise ValueError("The start violates the minimum distances (Eq. (5)).")
         if not 1 <= self.minibatch <= n:
@@ -185,7 +193,10 @@ class StochasticSubgradient:
 
         s0 = measure(d, 0, "start")
         if s0 is None:
-            raise RuntimeError("Every attempt to monitor the starting configuration failed; nothing was changed.")
+            reasons = "; ".join(f"attempt {k + 1}: {e}" for k, e in enumerate(prober.last_errors))
+            raise RuntimeError(
+                f"Every attempt to monitor the starting configuration failed ({reasons}); nothing was changed."
+            )
         # the iterate follows the steering surrogate; `best` is the best true objective seen
         best = (d, s0, obj.value(s0))
         cur = (d, s0, obj.steer(s0))

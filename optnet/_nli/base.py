@@ -187,9 +187,13 @@ def asymptotic_kurtosis_term(span: ScaledSpan, leff2) -> Float[Array, "channels 
     # floored: the term is asymptotic in the accumulated dispersion and bounded in `accumulate`
     phi = jnp.where(eye, 1.0, jnp.maximum(jnp.abs(phi), 1e-12))
     bk = span.symbol_rate[None, :]
-    lo = jnp.where(eye, 3 * bk, 2 * df - bk)
+    # (2|df| - B_k) ln(.) -> 0 as channels touch (2|df| = B_k, a superchannel at its minimum
+    # spacing); overlapping channels (allow_overlap) are outside the formula's domain and take
+    # that touching limit
+    lo = jnp.where(eye, 3 * bk, jnp.maximum(2 * df - bk, 0.0))
     hi = 2 * df + bk
-    bracket = lo * jnp.log(lo / jnp.where(eye, 1.0, hi)) + 2 * bk
+    positive = lo > 0
+    bracket = jnp.where(positive, lo * jnp.log(jnp.where(positive, lo, 1.0) / jnp.where(eye, 1.0, hi)), 0.0) + 2 * bk
     a = (32 / 27) * span.gamma**2 / bk * (5 / 3) * jnp.pi * leff2[None, :] / (phi * bk**2) * bracket
     return jnp.where(eye, 0.0, a)
 
