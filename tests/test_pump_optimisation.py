@@ -20,6 +20,7 @@ def _link():
     return on.GNLink.uniform(span, 3, nli=on.ModeSumGN()), on.Spectrum.uniform(8, 400e9, symbol_rate=300e9, power_dbm=2.0)
 
 
+@pytest.mark.slow  # 50 s; `make demo` runs the joint pump and launch-power optimisation
 def test_optimise_pumps_improves_and_respects_constraints():
     import optnet as on
 

@@ -72,7 +72,7 @@ def test_dra_reference_profile_and_pumps(cid):
     np.testing.assert_allclose(10 * np.log10(np.asarray(prof.net_gain)), o["net_span_gain_dB"], atol=1e-5)
 
 
-@pytest.mark.parametrize("cid", ["dra_backward_2pumps_cband80", "dra_forward_backward_cband80"])
+@pytest.mark.parametrize("cid", [pytest.param("dra_backward_2pumps_cband80", marks=pytest.mark.slow), "dra_forward_backward_cband80"])
 def test_dra_mode_sum_closed_form_and_own_fit(cid):
     """Mode-sum closed form with the file's fit parameters (same formula: 1e-8, the parameters are
     rounded to 10 digits and A_0 = 1 - C_f/a_f cancels), and with optnet's own LM fit (0.15 dB)."""
