@@ -20,8 +20,8 @@ FIBRES = {  # dispersion (ps/nm/km), slope (ps/nm^2/km): SSMF, NZDSF, dispersion
     "DSF": (0.0, 0.07),
     "zero": (0.0, 0.0),
 }
-MIN_LOSS_DB = 10.0
-SPAN_COUNTS = [1, 50]  # ClosedFormGN's domain (see `optnet._nli.closed_form.MIN_SPAN_LOSS_DB`)
+MIN_LOSS_DB = 10.0  # the closed forms' domain (`optnet._nli.base.MIN_SPAN_LOSS_DB`)
+SPAN_COUNTS = [1, 50]
 
 
 @st.composite

@@ -6,12 +6,16 @@ import jax.numpy as jnp
 from .._profile import AbstractProfile
 from .._raman_gain import TriangularRamanGain
 from .._spectrum import Spectrum
-from .base import _PER_KM, AbstractNLIModel, ScaledSpan, SpanNLI, asinh_over, asymptotic_kurtosis_term, atan_over
-
-
-# Below this span loss the closed form's L -> infinity assumption costs more than 0.2 dB of NLI
-# (measured against NumericalGN: 0.16-0.21 dB at 10 dB, 0.27-0.36 dB at 8 dB, 10 dB at 0.1 km).
-MIN_SPAN_LOSS_DB = 10.0
+from .base import (
+    _PER_KM,
+    AbstractNLIModel,
+    ScaledSpan,
+    SpanNLI,
+    asinh_over,
+    asymptotic_kurtosis_term,
+    atan_over,
+    refuse_short_spans,
+)
 
 
 class ClosedFormGN(AbstractNLIModel):
@@ -32,8 +36,8 @@ class ClosedFormGN(AbstractNLIModel):
         modulation correction: Semrau et al., JLT 37(19), 2019, Eq. (16).
 
     The closed form integrates the power profile to z = infinity (Semrau 2019, Sec. II), so it
-    refuses spans whose loss is below `MIN_SPAN_LOSS_DB` (10 dB: 50 km of SSMF); use `NumericalGN`
-    (exact at any length) for short spans.
+    refuses spans whose loss is below 10 dB (50 km of SSMF; see `refuse_short_spans`); use
+    `NumericalGN` (exact at any length) for short spans.
     """
 
     coherent: bool = eqx.field(static=True, default=True)
@@ -55,11 +59,7 @@ class ClosedFormGN(AbstractNLIModel):
         else:
             r = profile.isrs_rate() * _PER_KM
         t = (a + ab + r) ** 2
-        t = eqx.error_if(
-            t, jnp.any(a * w.length < MIN_SPAN_LOSS_DB / (10 / jnp.log(10))),
-            f"ClosedFormGN: a span loss below {MIN_SPAN_LOSS_DB:g} dB (Fibre.length x attenuation) is outside "
-            "the closed form's L >> 1/alpha domain; use NumericalGN() for short spans.",
-        )
+        t = refuse_short_spans(t, w, "ClosedFormGN")
         # SPM, Semrau 2019 Eq. (10); phi_i = (3/2) pi^2 (beta2 + 2 pi beta3 f_i).
         phi = 1.5 * jnp.pi**2 * w.gvd(fo)
         # asinh(phi c)/phi -> c at zero dispersion (the finite GN limit)
