@@ -86,6 +86,11 @@ def test_gradients_match_finite_differences(calibrated):
         e = jnp.zeros(5).at[k].set(h).at[k + 1].set(-h)
         fd = (f(d + e) - f(d - e)) / (2 * h)
         assert np.isclose(g[k] - g[k + 1], fd, rtol=1e-5, atol=1e-14)
+    # at the minimum spacing (subchannels touching: 2|df| = Rs, where the modulation-format term has
+    # a 0 ln 0) the SNRs and the gradient are finite (same shapes: no new compilation)
+    m = sc.minimum_distances()
+    tight = m.at[0].add(sc.bandwidth - jnp.sum(m))
+    assert np.all(np.isfinite(sc.snr_db(tight))) and np.all(np.isfinite(jax.grad(f)(tight)))
     gp = jax.grad(lambda p: jnp.mean(eqx_power(sc, p).snr_db()))(sc.power)
     hp = 1e-7 * sc.power
     for k in range(4):
