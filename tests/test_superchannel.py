@@ -163,3 +163,25 @@ def test_plain_jax_transforms():
     assert np.all(np.isfinite(g.distances)) and float(jnp.max(jnp.abs(g.distances))) > 0
     batch = jax.tree.map(lambda x: jnp.stack([x, x]), sc)
     np.testing.assert_allclose(jax.jit(jax.vmap(lambda s: s.snr_db()))(batch), jnp.stack([ref, ref]), rtol=1e-12)
+
+
+def test_calibration_modules_under_transforms(calibrated):
+    """The calibration parameters and result are modules: jit, filter_jit, grad and vmap apply."""
+    import equinox as eqx
+
+    sc, cal = calibrated
+    for jit in (jax.jit, eqx.filter_jit):
+        np.testing.assert_allclose(jit(lambda c: c.rms_db)(cal), cal.rms_db, rtol=1e-12)
+        np.testing.assert_allclose(jit(lambda p: on.apply_parameters(sc, p).power)(cal.parameters),
+                                   on.apply_parameters(sc, cal.parameters).power, rtol=1e-12)
+    # d/dv of the power after a v dB offset is ln(10)/10 P; a filter offset of v GHz moves the filters by 1e9 v Hz
+    for grad in (jax.grad, eqx.filter_grad):
+        g = grad(lambda v: jnp.sum(on.PowerOffset().apply(sc, v).power))(jnp.asarray(0.0))
+        np.testing.assert_allclose(g, np.log(10) / 10 * float(jnp.sum(sc.power)), rtol=1e-12)
+        g = grad(lambda v: jnp.sum(on.FilterOffset().apply(sc, v).filters.offset))(jnp.asarray(0.0))
+        np.testing.assert_allclose(g, 1e9 * sc.filters.offset.shape[0], rtol=1e-12)
+    values = jnp.linspace(-1.0, 1.0, 3)
+    for vmap in (jax.vmap, eqx.filter_vmap):
+        batch = vmap(lambda v: on.apply_parameters(sc, {"power": v, "isi_scale": v}).power)(values)
+        loop = jnp.stack([on.apply_parameters(sc, {"power": v, "isi_scale": v}).power for v in values])
+        np.testing.assert_allclose(batch, loop, rtol=1e-12)
