@@ -13,22 +13,12 @@ import jax.numpy as jnp  # noqa: E402
 from scipy.constants import h  # noqa: E402
 
 import optnet as on  # noqa: E402
+from dispatch import best_of  # noqa: E402  (benchmarks/ is on the path when run as a script)
 
 try:
     from xlron.environments.gn_model.isrs_gn_model import isrs_gn_model_uniform
 except ImportError:  # XLRON is optional
     isrs_gn_model_uniform = None
-
-
-def best_of(fn, *args, reps):
-    jax.block_until_ready(fn(*args))
-    best = float("inf")
-    for _ in range(7):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            jax.block_until_ready(fn(*args))
-        best = min(best, (time.perf_counter() - t0) / reps)
-    return 1e3 * best
 
 
 def fusions(jitted, *args):

@@ -106,12 +106,18 @@ def test_good_link_parameters_pass(link_kernel):
 
 @pytest.mark.parametrize("name, value, message", LINK_CASES, ids=[f"{n}={v}" for n, v, _ in LINK_CASES])
 def test_link_value_refused_eagerly_and_under_jit(link_kernel, name, value, message):
-    bad = {k: jnp.asarray(v) for k, v in LINK.items()} | {name: jnp.asarray(value)}
+    _refused_in_both_modes(_link, link_kernel, LINK, name, value, message)
+
+
+def _refused_in_both_modes(build, kernel, good, name, value, message):
+    """`build` with `name` set to `value` raises `ValueError` eagerly, and the jitted `kernel` raises
+    at run time; both messages contain `message`."""
+    bad = {k: jnp.asarray(v) for k, v in good.items()} | {name: jnp.asarray(value)}
     with pytest.raises(ValueError) as eager:
-        _link(bad)
+        build(bad)
     assert message in str(eager.value)
     with pytest.raises(JIT_ERRORS) as traced:
-        jax.block_until_ready(link_kernel(bad))
+        jax.block_until_ready(kernel(bad))
     assert message in str(traced.value)
 
 
@@ -151,13 +157,7 @@ def raman_kernel():
 
 @pytest.mark.parametrize("name, value, message", RAMAN_CASES, ids=[f"{n}={v}" for n, v, _ in RAMAN_CASES])
 def test_raman_value_refused_eagerly_and_under_jit(raman_kernel, name, value, message):
-    bad = {k: jnp.asarray(v) for k, v in RAMAN.items()} | {name: jnp.asarray(value)}
-    with pytest.raises(ValueError) as eager:
-        _raman(bad)
-    assert message in str(eager.value)
-    with pytest.raises(JIT_ERRORS) as traced:
-        jax.block_until_ready(raman_kernel(bad))
-    assert message in str(traced.value)
+    _refused_in_both_modes(_raman, raman_kernel, RAMAN, name, value, message)
 
 
 # -- modules checked on their own (`module.checked()` under jit) -----------------------------------
