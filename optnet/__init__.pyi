@@ -101,3 +101,22 @@ from ._units import (
 )
 
 __version__: str
+from ._grid import SlotGrid as SlotGrid
+from ._lightpaths import Lightpaths as Lightpaths
+from ._network import Network as Network, NetworkResult as NetworkResult
+from ._topology import Topology as Topology
+from ._routing import (
+    ModulationTable as ModulationTable,
+    PathTable as PathTable,
+    first_fit as first_fit,
+    free_blocks as free_blocks,
+    k_shortest_paths as k_shortest_paths,
+    slots_needed as slots_needed,
+)
+from ._traffic import (
+    Allocation as Allocation,
+    Requests as Requests,
+    incremental_requests as incremental_requests,
+    ksp_first_fit as ksp_first_fit,
+    poisson_requests as poisson_requests,
+)

@@ -243,9 +243,14 @@ class Roadm(AbstractValidated):
 
     def nsr(self, frequency, symbol_rate, power):
         """Noise-to-signal ratio added by the ROADMs on the path (per channel)."""
+        return self.path_nsr(frequency, symbol_rate, power, self.n_express)
+
+    def path_nsr(self, frequency, symbol_rate, power, n_express):
+        """NSR of one add, one drop and `n_express` express passes (an int or an array, e.g. the
+        intermediate nodes of each lightpath in a network)."""
         nf = self.noise_figure
         pase = 2 * ase_power(nf, self.add_drop_loss, frequency, symbol_rate)
-        pase = pase + self.n_express * ase_power(nf, self.express_loss, frequency, symbol_rate)
+        pase = pase + n_express * ase_power(nf, self.express_loss, frequency, symbol_rate)
         return pase / power
 
 

@@ -251,18 +251,23 @@ def accumulate(
     """
     n_spans = power.shape[0]
     n = jnp.arange(1, n_spans + 1, dtype=power.dtype)[:, None]
-    spm = jnp.cumsum(nli.spm * power**2, axis=0)
-    if model.coherent:
-        spm = spm * n**eps[None, :]
-    total = spm + jnp.cumsum(nli.xpm, axis=0)
+    sums = jax.tree.map(lambda x: jnp.cumsum(x, axis=0), SpanNLI(nli.spm * power**2, nli.xpm, nli.xpm_kurtosis, nli.asymptotic_kurtosis))
+    return combine(model, sums, n, eps[None, :])
+
+
+def combine(model: AbstractNLIModel, sums: SpanNLI, n, eps):
+    """NLI noise-to-signal ratio after `n` spans from the sums over those spans of each span's terms
+    (`sums.spm` holding eta_SPM,j P_j^2); see `accumulate`. For `n` identical spans with the same
+    launch power the sums are `n` times one span's terms."""
+    spm = sums.spm * n**eps if model.coherent else sums.spm
+    total = spm + sums.xpm
     if model.modulation_correction:
-        single = (5 / 6) * jnp.cumsum(nli.xpm_kurtosis, axis=0) / n
+        single = (5 / 6) * sums.xpm_kurtosis / n
         n_tilde = jnp.where(n > 1, n, 0.0)
-        correction = single + n_tilde * jnp.cumsum(nli.asymptotic_kurtosis, axis=0) / n
+        correction = single + n_tilde * sums.asymptotic_kurtosis / n
         # The many-span term of Eq. (16) is asymptotic in the accumulated dispersion (it scales as
         # 1/(|beta2| L)); with little dispersion (short or dispersion-shifted spans) it can exceed
         # the XCI it corrects and make the NLI negative. A correction never removes more than the
         # Gaussian XCI it corrects: bounded there, the corrected XCI is >= 0.
-        xci = jnp.cumsum(nli.xpm, axis=0)
-        total = total + jnp.maximum(correction, -xci)
+        total = total + jnp.maximum(correction, -sums.xpm)
     return total

@@ -1,0 +1,321 @@
+"""A network of fibre links and ROADMs, and the GSNR of every lightpath routed over it."""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Float
+
+from ._amplifier import Edfa, Roadm, Transceiver
+from ._checks import Rule, Rules, enforce, readable_errors, value_rules
+from ._fibre import Fibre
+from ._grid import SlotGrid
+from ._lightpaths import Lightpaths
+from ._link import GNLink, _safe_ratio
+from ._nli import AbstractNLIModel, ClosedFormGN
+from ._nli.base import FibreSummary, SpanNLI, coherence_factor, combine
+from ._span import FibreSpan
+from ._spectrum import Spectrum
+from ._throughput import format_throughput, shannon_throughput
+from ._topology import Topology
+from ._units import linear_to_db
+
+# Links evaluated together (vmapped) hold about this many channel pairs; more are mapped in
+# batches, so memory stays bounded on large networks.
+_PAIRS_PER_BATCH = 2_000_000
+
+
+class NetworkResult(eqx.Module):
+    """Per-lightpath noise budget. Noise-to-signal ratios (NSR) are linear; rows of inactive
+    lightpaths hold GSNR 0 and NSR 0.
+
+    **Fields:** `gsnr` (linear), `nsr_ase`, `nsr_nli` (summed over the links of the route),
+    `nsr_roadm` (add, drop and express passes), `nsr_transceiver`, `frequency` (Hz), `symbol_rate`
+    (Bd), `power` (W), `active`.
+    """
+
+    gsnr: Float[Array, " lightpaths"]
+    nsr_ase: Float[Array, " lightpaths"]
+    nsr_nli: Float[Array, " lightpaths"]
+    nsr_roadm: Float[Array, " lightpaths"]
+    nsr_transceiver: Float[Array, " lightpaths"]
+    frequency: Float[Array, " lightpaths"]
+    symbol_rate: Float[Array, " lightpaths"]
+    power: Float[Array, " lightpaths"]
+    active: Bool[Array, " lightpaths"]
+
+    @property
+    def gsnr_db(self) -> Float[Array, " lightpaths"]:
+        """GSNR in dB (-inf for inactive rows)."""
+        return linear_to_db(self.gsnr)
+
+    def throughput(self, *, fec_overhead: float = 0.0) -> Float[Array, " lightpaths"]:
+        """Shannon net bit rate of each lightpath, bit/s (0 for inactive rows)."""
+        return jnp.where(self.active, shannon_throughput(self.gsnr, self.symbol_rate, fec_overhead=fec_overhead), 0.0)
+
+    def format_throughput(self, **kwargs) -> Float[Array, " lightpaths"]:
+        """Bit rate of the densest admissible format per lightpath; see `format_throughput`."""
+        return jnp.where(self.active, format_throughput(self.gsnr, self.symbol_rate, **kwargs), 0.0)
+
+    def total_throughput(self, *, fec_overhead: float = 0.0) -> Float[Array, ""]:
+        """Network throughput: the sum of the lightpaths' Shannon bit rates, bit/s."""
+        return jnp.sum(self.throughput(fec_overhead=fec_overhead))
+
+
+class Network(eqx.Module):
+    """Fibre links between ROADM nodes, on a flexible frequency grid.
+
+    Every link is `n_spans` identical spans (the link length split evenly, each span ending in an
+    EDFA that restores the launch power). A lightpath's GSNR sums, over the links of its route, the
+    ASE and the NLI computed from the channels actually present on each link (interferers and the
+    ISRS tilt follow each link's load), plus the ROADM passes and the transceiver. Links add
+    incoherently; within a link SPM accumulates coherently (as in `GNLink`).
+
+    **Fields:**
+
+    - `topology`: the `Topology` (static).
+    - `grid`: the `SlotGrid` (static).
+    - `span`: one `FibreSpan` per link, stacked (a leading `links` axis on every array field).
+    - `n_spans`: spans of each link (static).
+    - `nli`: the NLI model (`ClosedFormGN()` by default).
+    - `roadm`: the `Roadm` at every node (its `n_express` is unused: a lightpath's express passes
+      are its intermediate nodes), or None.
+    - `transceiver`: the `Transceiver`, or None.
+    """
+
+    topology: Topology = eqx.field(static=True)
+    grid: SlotGrid = eqx.field(static=True)
+    span: FibreSpan
+    n_spans: tuple[int, ...] = eqx.field(static=True)
+    nli: AbstractNLIModel
+    roadm: Roadm | None
+    transceiver: Transceiver | None
+
+    def __init__(
+        self,
+        topology: Topology,
+        *,
+        fibre: Fibre | None = None,
+        max_span_length: float = 80e3,
+        amplifier: Edfa | None = None,
+        grid: SlotGrid | None = None,
+        nli: AbstractNLIModel | None = None,
+        roadm: Roadm | None = None,
+        transceiver: Transceiver | None = None,
+    ):
+        """Split each link of `topology` into the fewest equal spans of at most `max_span_length`
+        m of `fibre` (its `length` is replaced; default: SSMF, `Fibre.from_datasheet()`), each
+        followed by `amplifier` (default `Edfa` NF 5 dB restoring the launch power). `grid` defaults
+        to the C band; `roadm` to `Roadm.from_db()` (18 dB add/drop and express loss, NF 6 dB)."""
+        if not isinstance(topology, Topology):
+            raise TypeError(f"`topology` must be a Topology; got {type(topology).__name__}.")
+        if not (np.isfinite(max_span_length) and 1e3 <= max_span_length <= 1e6):
+            raise ValueError(f"`max_span_length` is in m, between 1 and 1,000 km (80 km is 80e3); got {max_span_length}.")
+        fibre = Fibre.from_datasheet() if fibre is None else fibre
+        span = FibreSpan(fibre, amplifier)
+        if not span.restores_launch_power:
+            raise ValueError("A network's amplifiers must restore the launch power (`RestoreLoss`, the default gain control).")
+        counts = tuple(max(1, math.ceil(length / max_span_length - 1e-9)) for length in topology.length)
+        lengths = jnp.asarray([length / n for length, n in zip(topology.length, counts)])
+        stacked = jax.tree.map(lambda x: jnp.broadcast_to(x, (topology.n_links,) + jnp.shape(x)), span)
+        self.span = eqx.tree_at(lambda s: s.fibre.length, stacked, lengths)
+        self.topology = topology
+        self.grid = SlotGrid.c_band() if grid is None else grid
+        self.n_spans = counts
+        self.nli = ClosedFormGN() if nli is None else nli
+        self.roadm = Roadm.from_db() if roadm is None else roadm
+        self.transceiver = transceiver
+
+    @property
+    def n_links(self) -> int:
+        return self.topology.n_links
+
+    def link(self, index: int) -> GNLink:
+        """Link `index` as a `GNLink` (its spans; no ROADM or transceiver)."""
+        span = jax.tree.map(lambda x: x[index], self.span)
+        return GNLink.uniform(span, self.n_spans[index], nli=self.nli)
+
+    def rules(self, lightpaths: Lightpaths) -> Rules:
+        """The input rules of the network's modules and of `lightpaths` on it."""
+        rules = [*self.span.rules()]
+        for module in (self.roadm, self.transceiver):
+            if module is not None:
+                rules += module.rules()
+        return rules + _lightpath_rules(self, lightpaths)
+
+    @readable_errors
+    def __call__(self, lightpaths: Lightpaths) -> NetworkResult:
+        """The noise budget of every lightpath (jit-compiled once per shape). Invalid lightpaths
+        (unknown links, routes that are not paths, slots outside the grid, overlaps on a shared
+        link) raise `ValueError`, also under `jax.jit`."""
+        try:
+            return _evaluate(self, lightpaths)
+        except ValueError:
+            _diagnose(self, lightpaths)  # a more precise message when the values are known
+            raise
+
+    def gsnr(self, lightpaths: Lightpaths) -> Float[Array, " lightpaths"]:
+        """GSNR (linear) of each lightpath; shorthand for `self(lightpaths).gsnr`."""
+        return self(lightpaths).gsnr
+
+    def link_spectra(self, lightpaths: Lightpaths) -> Spectrum:
+        """The channels on every link as one `Spectrum` per link (stacked: `(links, slots)`), one
+        channel position per grid slot: a lightpath sits at its first slot; other positions hold
+        zero power."""
+        return _link_spectra(self, lightpaths)[0]
+
+    def _evaluate(self, lightpaths: Lightpaths) -> NetworkResult:
+        if not isinstance(lightpaths, Lightpaths):
+            raise TypeError(f"A network is called on `Lightpaths`; got {type(lightpaths).__name__}.")
+        self, lightpaths = enforce((self, lightpaths), self.rules(lightpaths))
+        spectra, link, slot, valid = _link_spectra(self, lightpaths)
+        nsr_ase, nsr_nli = _link_budgets(self, spectra)
+        flat = jnp.where(valid, link * self.grid.n_slots + slot, 0)
+
+        def over_route(x):
+            return jnp.sum(jnp.where(valid, x.reshape(-1)[flat], 0.0), axis=-1)
+
+        ase, nli = over_route(nsr_ase), over_route(nsr_nli)
+        lp = lightpaths
+        f, b = lp.centre_frequency(self.grid), lp.symbol_rate
+        on = lp.active
+        zeros = jnp.zeros_like(b)
+        roadm = zeros if self.roadm is None else self.roadm.path_nsr(f, b, 1.0, jnp.maximum(lp.hops - 1, 0))
+        roadm = jnp.where(on, _safe_ratio(roadm, lp.power), 0.0)
+        trx = zeros if self.transceiver is None else jnp.broadcast_to(1.0 / self.transceiver.snr, b.shape)
+        trx = jnp.where(on, trx, 0.0)
+        total = ase + nli + roadm + trx
+        gsnr = jnp.where(on, 1.0 / jnp.where(on, total, 1.0), 0.0)
+        return NetworkResult(gsnr, ase, nli, roadm, trx, f, b, lp.power, on)
+
+
+def _link_spectra(net: Network, lp: Lightpaths):
+    """Per-link channel tables (a lightpath at its first slot on every link of its route) and the
+    (link, slot, valid) of each lightpath's hops."""
+    n_links, n_slots = net.n_links, net.grid.n_slots
+    valid = (lp.route >= 0) & lp.active[:, None]
+    link = jnp.where(valid, lp.route, 0)
+    slot = jnp.broadcast_to(lp.first_slot[:, None], lp.route.shape)
+    rows = jnp.broadcast_to(jnp.arange(lp.capacity, dtype=jnp.int32)[:, None], lp.route.shape)
+    table = jnp.full((n_links, n_slots), -1, jnp.int32)
+    table = table.at[jnp.where(valid, link, n_links), slot].set(rows, mode="drop")
+    occupied = table >= 0
+    index = jnp.maximum(table, 0)
+    centres = jnp.broadcast_to(jnp.asarray(net.grid.centres, lp.power.dtype), (n_links, n_slots))
+    width = jnp.asarray(net.grid.slot_width, lp.power.dtype)
+    spectra = _stacked_spectrum(
+        jnp.where(occupied, lp.centre_frequency(net.grid)[index], centres),
+        jnp.where(occupied, lp.symbol_rate[index], width),
+        jnp.where(occupied, lp.power[index], 0.0),
+        jnp.where(occupied, lp.excess_kurtosis[index], 0.0),
+    )
+    return spectra, link, slot, valid
+
+
+def _stacked_spectrum(frequency, symbol_rate, power, kurtosis) -> Spectrum:
+    """A `Spectrum` per link (leading `links` axis), built without the per-channel checks (the
+    network checks the lightpaths instead)."""
+    return jax.vmap(lambda f, b, p, k: Spectrum(f, b, p, 0.0, k, allow_overlap=True, unchecked=True))(
+        frequency, symbol_rate, power, kurtosis
+    )
+
+
+def _link_budgets(net: Network, spectra: Spectrum):
+    """ASE and NLI noise-to-signal ratio of every channel position of every link, `(links, slots)`."""
+    model = net.nli
+    counts = jnp.asarray(net.n_spans, spectra.power.dtype)
+
+    def one(span, spectrum, n):
+        f, b, p = spectrum.frequency, spectrum.symbol_rate, spectrum.power
+        out = span.propagate(spectrum, p)
+        nli = model.span(out.profile, spectrum)
+        eps = coherence_factor(jax.tree.map(lambda x: x[None], FibreSummary.of(span.fibre, f)), f, b) if model.coherent else jnp.zeros_like(f)
+        sums = SpanNLI(n * nli.spm * p**2, n * nli.xpm, n * nli.xpm_kurtosis, n * nli.asymptotic_kurtosis)
+        return n * _safe_ratio(out.ase, out.output_power), combine(model, sums, n, eps)
+
+    n_slots = spectra.frequency.shape[-1]
+    batch = max(1, min(net.n_links, _PAIRS_PER_BATCH // (n_slots * n_slots)))
+    if batch >= net.n_links:
+        return jax.vmap(one)(net.span, spectra, counts)
+    return jax.lax.map(lambda xs: one(*xs), (net.span, spectra, counts), batch_size=batch)
+
+
+def _lightpath_rules(net: Network, lp: Lightpaths) -> Rules:
+    """Rules on the lightpaths: values, routes that are paths, slots inside the grid, no overlap."""
+    topo, grid = net.topology, net.grid
+    n_links, n_slots = topo.n_links, grid.n_slots
+    on = lp.active
+    route, hops = lp.route, lp.route.shape[1]
+    valid = route >= 0
+    source, target = jnp.asarray(topo.source), jnp.asarray(topo.target)
+    link = jnp.clip(route, 0, n_links - 1)
+    rules: Rules = [
+        *value_rules(jnp.where(on, lp.power, 0.0), "Lightpaths.power", nonnegative=True, unit="W",
+                     plausible=(1e-6, 1.0), hint="powers are in W per channel (0 dBm is 1e-3)"),
+        *value_rules(jnp.where(on, lp.symbol_rate, 1e9), "Lightpaths.symbol_rate", positive=True, unit="Bd",
+                     plausible=(1e6, 1e13), hint="symbol rates are in Bd (32 GBd is 32e9)"),
+        *value_rules(jnp.where(on, lp.excess_kurtosis, 0.0), "Lightpaths.excess_kurtosis", at_least=-1.0),
+        Rule(on[:, None] & (route >= n_links) | (route < -1),
+             f"`Lightpaths.route` holds a link index outside 0..{n_links - 1} (-1 pads)."),
+        Rule(on & ~valid[:, 0], "An active lightpath has an empty `route`."),
+        Rule(on[:, None] & ~valid[:, :-1] & valid[:, 1:], "`Lightpaths.route`: padding (-1) must come after the links."),
+        Rule(on & ((lp.n_slots < 1) | (lp.first_slot < 0) | (lp.first_slot + lp.n_slots > n_slots)),
+             f"A lightpath's slots (`first_slot`, `n_slots`) fall outside the grid's {n_slots} slots."),
+        Rule(on & (lp.symbol_rate > lp.n_slots * grid.slot_width * (1 + 1e-9)),
+             "A lightpath's `symbol_rate` exceeds the width of its slots (`n_slots` x slot width)."),
+    ]
+    if len(grid.bands) > 1:
+        band = jnp.asarray(grid.band)
+        first = jnp.clip(lp.first_slot, 0, n_slots - 1)
+        last = jnp.clip(lp.first_slot + lp.n_slots - 1, 0, n_slots - 1)
+        rules.append(Rule(on & (band[first] != band[last]), "A lightpath's slots straddle two bands of the grid."))
+    if hops > 1:
+        a, b = link[:, :-1], link[:, 1:]
+        both = on[:, None] & valid[:, :-1] & valid[:, 1:]
+        if topo.directed:
+            joined = target[a] == source[b]
+        else:
+            joined = (source[a] == source[b]) | (source[a] == target[b]) | (target[a] == source[b]) | (target[a] == target[b])
+        rules.append(Rule(both & ~joined, "`Lightpaths.route`: consecutive links do not meet at a node (not a path)."))
+        if topo.directed:  # a path visits each node once: its links' source nodes are distinct
+            s = jnp.where(valid, source[link], -1 - jnp.arange(hops))
+            repeat = jnp.any((s[:, :, None] == s[:, None, :]) & ~jnp.eye(hops, dtype=bool), axis=(1, 2))
+            rules.append(Rule(on & repeat, "`Lightpaths.route` visits a node twice (not a path)."))
+        else:
+            same = (link[:, :, None] == link[:, None, :]) & valid[:, :, None] & valid[:, None, :] & ~jnp.eye(hops, dtype=bool)
+            rules.append(Rule(on & jnp.any(same, axis=(1, 2)), "`Lightpaths.route` uses a link twice (not a path)."))
+    # occupancy of every (link, slot) by +1 at the first slot and -1 past the last, summed
+    hop_on = on[:, None] & valid
+    rows = jnp.where(hop_on, link, n_links)
+    start = jnp.broadcast_to(jnp.clip(lp.first_slot, 0, n_slots)[:, None], route.shape)
+    stop = jnp.broadcast_to(jnp.clip(lp.first_slot + lp.n_slots, 0, n_slots)[:, None], route.shape)
+    diff = jnp.zeros((n_links, n_slots + 1), jnp.int32)
+    diff = diff.at[rows, start].add(1, mode="drop").at[rows, stop].add(-1, mode="drop")
+    rules.append(Rule(jnp.cumsum(diff, axis=1) > 1, "Two lightpaths overlap in slots on a shared link."))
+    return rules
+
+
+def _diagnose(net: Network, lp: Lightpaths) -> None:
+    """Name the lightpath and link of an overlap or a broken route (values known; numpy)."""
+    try:
+        route, first, width, on = (np.asarray(x) for x in (lp.route, lp.first_slot, lp.n_slots, lp.active))
+    except Exception:
+        return
+    topo = net.topology
+    owner: dict[tuple[int, int], int] = {}
+    for i in np.flatnonzero(on):
+        links = [int(k) for k in route[i] if k >= 0]
+        for k in links:
+            if not 0 <= k < topo.n_links:
+                raise ValueError(f"Lightpath {i}: link index {k} is not a link of `{topo.name}` (0..{topo.n_links - 1}).")
+            for s in range(max(int(first[i]), 0), min(int(first[i] + width[i]), net.grid.n_slots)):
+                j = owner.setdefault((k, s), int(i))
+                if j != i:
+                    a, b = topo.nodes[topo.source[k]], topo.nodes[topo.target[k]]
+                    raise ValueError(f"Lightpaths {j} and {i} overlap on link {k} ({a}-{b}) at slot {s}.")
+
+
+# Plain `jax.jit`, as for `GNLink`: the C++ dispatch path costs microseconds.
+_evaluate = jax.jit(Network._evaluate)

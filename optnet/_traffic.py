@@ -1,0 +1,118 @@
+"""Dynamic traffic as pure JAX: random connection requests and their routing, modulation and
+spectrum assignment (KSP-FF) in one `lax.scan`."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+
+from ._routing import PathTable, free_blocks, slots_needed
+
+
+class Requests(eqx.Module):
+    """Connection requests in arrival order.
+
+    **Fields:** `source`, `destination` (node indices), `bit_rate` (bit/s), `arrival` (time of
+    arrival, in units of the mean holding time), `holding` (holding time, same unit; inf for
+    incremental loading).
+    """
+
+    source: Int[Array, " requests"]
+    destination: Int[Array, " requests"]
+    bit_rate: Float[Array, " requests"]
+    arrival: Float[Array, " requests"]
+    holding: Float[Array, " requests"]
+
+    @property
+    def n_requests(self) -> int:
+        return self.source.shape[0]
+
+
+def poisson_requests(
+    key: PRNGKeyArray,
+    n_requests: int,
+    n_nodes: int,
+    load: float,
+    *,
+    bit_rate_gbps: tuple[int, int] = (25, 100),
+    truncate: bool = True,
+) -> Requests:
+    """Dynamic traffic of the RMSA benchmark setting: node pairs uniform over ordered pairs (s != d),
+    bit rates uniform over the integers `bit_rate_gbps` (Gb/s, inclusive), Poisson arrivals at
+    `load` Erlang (arrival rate x mean holding time, the mean holding time being the time unit) and
+    exponential holding times, truncated below twice the mean (`truncate`; a draw >= 2 is redrawn,
+    here sampled exactly from the truncated law by inversion)."""
+    if n_nodes < 2:
+        raise ValueError(f"`n_nodes` must be >= 2; got {n_nodes}.")
+    if not load > 0:
+        raise ValueError(f"`load` must be > 0 Erlang; got {load}.")
+    k_pair, k_rate, k_gap, k_hold = jax.random.split(key, 4)
+    pair = jax.random.randint(k_pair, (n_requests,), 0, n_nodes * (n_nodes - 1))
+    source = pair // (n_nodes - 1)
+    rest = pair % (n_nodes - 1)
+    destination = rest + (rest >= source)
+    lo, hi = bit_rate_gbps
+    rate = jax.random.randint(k_rate, (n_requests,), lo, hi + 1).astype(float) * 1e9
+    arrival = jnp.cumsum(jax.random.exponential(k_gap, (n_requests,)) / load)
+    u = jax.random.uniform(k_hold, (n_requests,))
+    top = 1.0 - jnp.exp(-2.0) if truncate else 1.0
+    holding = -jnp.log1p(-u * top)  # inverse CDF of Exp(1) conditioned on < 2 (or not)
+    return Requests(source, destination, rate, arrival, holding)
+
+
+def incremental_requests(key: PRNGKeyArray, n_requests: int, n_nodes: int, *, bit_rate_gbps: tuple[int, int] | None = None,
+                         slot_width: float = 12.5e9) -> Requests:
+    """Requests that never leave (incremental loading), node pairs uniform over ordered pairs.
+    Without `bit_rate_gbps` every request needs one slot at any format (bit rate = one slot of
+    BPSK)."""
+    r = poisson_requests(key, n_requests, n_nodes, 1.0, bit_rate_gbps=bit_rate_gbps or (1, 1))
+    rate = jnp.full(n_requests, slot_width) if bit_rate_gbps is None else r.bit_rate
+    return Requests(r.source, r.destination, rate, jnp.arange(n_requests, dtype=float), jnp.full(n_requests, jnp.inf))
+
+
+class Allocation(eqx.Module):
+    """What KSP-FF did with each request: `accepted`, the candidate `path` (index into the k
+    paths of its pair; -1 if blocked), the `first_slot` and `n_slots`."""
+
+    accepted: Bool[Array, " requests"]
+    path: Int[Array, " requests"]
+    first_slot: Int[Array, " requests"]
+    n_slots: Int[Array, " requests"]
+
+    def blocking(self, warmup: int = 0) -> Float[Array, ""]:
+        """Service blocking probability of the requests after the first `warmup`."""
+        return 1.0 - jnp.mean(self.accepted[warmup:])
+
+
+def _ksp_ff_step(paths: PathTable, n_links: int, n_slots: int, slot_width: float, guard: int, busy, request):
+    """One request: the first candidate (in the table's order) with a free block, lowest slot first."""
+    src, dst, rate, t, hold = request
+    row = paths.pair(src, dst)
+    links = paths.links[row]  # (k, hops)
+    width = slots_needed(rate, paths.bits_per_symbol[row], slot_width=slot_width, guard=guard)
+    rows = jnp.where(links >= 0, links, n_links)  # the padding row of `busy` is always free
+    free = jnp.all(busy[rows] <= t, axis=1)  # (k, slots)
+    ok = free_blocks(free, width) & paths.valid[row][:, None]
+    found = jnp.any(ok, axis=-1)
+    accepted = jnp.any(found)
+    p = jnp.argmax(found)
+    slot = jnp.argmax(ok[p])
+    s = jnp.arange(n_slots)
+    mask = accepted & (s >= slot) & (s < slot + width[p])
+    update = jnp.where(links[p] >= 0, links[p], n_links + 1)  # padding: dropped
+    busy = busy.at[update].set(jnp.where(mask, t + hold, busy[rows[p]]), mode="drop")
+    return busy, Allocation(accepted, jnp.where(accepted, p, -1), jnp.where(accepted, slot, -1), jnp.where(accepted, width[p], 0))
+
+
+@eqx.filter_jit
+def ksp_first_fit(paths: PathTable, requests: Requests, n_links: int, n_slots: int, *,
+                  slot_width: float = 12.5e9, guard: int = 1) -> Allocation:
+    """KSP-FF on a network of `n_links` fibres of `n_slots` slots: each request takes the first of
+    its pair's candidate paths (in the `PathTable`'s order) that has `slots_needed` contiguous free
+    slots on every link, at the lowest such slot (first fit); otherwise it is blocked. Departures
+    are handled by time: a slot is free once the time passes its holder's departure. One
+    `lax.scan` over the requests (pure JAX; jit, vmap over seeds)."""
+    busy = jnp.zeros((n_links + 1, n_slots))
+    step = lambda b, r: _ksp_ff_step(paths, n_links, n_slots, slot_width, guard, b, r)  # noqa: E731
+    xs = (requests.source, requests.destination, requests.bit_rate, requests.arrival, requests.holding)
+    return jax.lax.scan(step, busy, xs)[1]
