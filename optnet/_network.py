@@ -9,7 +9,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float
 
 from ._amplifier import Edfa, Roadm, Transceiver
-from ._checks import Rule, Rules, enforce, readable_errors, value_rules
+from ._checks import Rule, Rules, concrete, enforce, readable_errors, value_rules
 from ._fibre import Fibre
 from ._grid import SlotGrid
 from ._lightpaths import Lightpaths
@@ -146,33 +146,37 @@ class Network(eqx.Module):
         return rules + _lightpath_rules(self, lightpaths)
 
     @readable_errors
-    def __call__(self, lightpaths: Lightpaths) -> NetworkResult:
+    def __call__(self, lightpaths: Lightpaths, *, max_per_link: int | None = None) -> NetworkResult:
         """The noise budget of every lightpath (jit-compiled once per shape). Invalid lightpaths
         (unknown links, routes that are not paths, slots outside the grid, overlaps on a shared
-        link) raise `ValueError`, also under `jax.jit`."""
+        link) raise `ValueError`, also under `jax.jit`.
+
+        `max_per_link` (static) bounds the lightpaths on any one link; the NLI of each link costs
+        `max_per_link`^2. By default it is the busiest link's load rounded up to a power of two
+        when the routes are known here, else the slot count (always enough)."""
+        if not isinstance(lightpaths, Lightpaths):
+            raise TypeError(f"A network is called on `Lightpaths`; got {type(lightpaths).__name__}.")
+        if max_per_link is None:
+            max_per_link = _default_max_per_link(self, lightpaths)
         try:
-            return _evaluate(self, lightpaths)
+            return _evaluate(self, lightpaths, max_per_link)
         except ValueError:
             _diagnose(self, lightpaths)  # a more precise message when the values are known
             raise
 
-    def gsnr(self, lightpaths: Lightpaths) -> Float[Array, " lightpaths"]:
+    def gsnr(self, lightpaths: Lightpaths, **kwargs) -> Float[Array, " lightpaths"]:
         """GSNR (linear) of each lightpath; shorthand for `self(lightpaths).gsnr`."""
-        return self(lightpaths).gsnr
+        return self(lightpaths, **kwargs).gsnr
 
-    def link_spectra(self, lightpaths: Lightpaths) -> Spectrum:
-        """The channels on every link as one `Spectrum` per link (stacked: `(links, slots)`), one
-        channel position per grid slot: a lightpath sits at its first slot; other positions hold
-        zero power."""
-        return _link_spectra(self, lightpaths)[0]
-
-    def _evaluate(self, lightpaths: Lightpaths) -> NetworkResult:
-        if not isinstance(lightpaths, Lightpaths):
-            raise TypeError(f"A network is called on `Lightpaths`; got {type(lightpaths).__name__}.")
+    def _evaluate(self, lightpaths: Lightpaths, max_per_link: int) -> NetworkResult:
         self, lightpaths = enforce((self, lightpaths), self.rules(lightpaths))
-        spectra, link, slot, valid = _link_spectra(self, lightpaths)
+        spectra, link, position, valid, busiest = _link_spectra(self, lightpaths, max_per_link)
+        spectra = eqx.error_if(
+            spectra, busiest > max_per_link,
+            f"A link carries more than `max_per_link`={max_per_link} lightpaths; raise it (or leave it to the default).",
+        )
         nsr_ase, nsr_nli = _link_budgets(self, spectra)
-        flat = jnp.where(valid, link * self.grid.n_slots + slot, 0)
+        flat = jnp.where(valid, link * max_per_link + jnp.clip(position, 0, max_per_link - 1), 0)
 
         def over_route(x):
             return jnp.sum(jnp.where(valid, x.reshape(-1)[flat], 0.0), axis=-1)
@@ -191,27 +195,49 @@ class Network(eqx.Module):
         return NetworkResult(gsnr, ase, nli, roadm, trx, f, b, lp.power, on)
 
 
-def _link_spectra(net: Network, lp: Lightpaths):
-    """Per-link channel tables (a lightpath at its first slot on every link of its route) and the
-    (link, slot, valid) of each lightpath's hops."""
+def _default_max_per_link(net: Network, lp: Lightpaths) -> int:
+    """The busiest link's load rounded up to a power of two (>= 8), if the routes are known now;
+    else the slot count."""
+    n_slots = net.grid.n_slots
+    known = [concrete(x) for x in (lp.route, lp.active)]
+    if any(x is None for x in known):
+        return min(n_slots, lp.capacity)
+    route, active = known
+    links = route[active & (route >= 0).any(axis=1)]
+    links = links[links >= 0]
+    links = links[links < net.n_links]
+    load = int(np.bincount(links, minlength=1).max()) if links.size else 1
+    return min(n_slots, max(8, 1 << (load - 1).bit_length()))
+
+
+def _link_spectra(net: Network, lp: Lightpaths, max_per_link: int):
+    """Per-link channel tables, compact: link l's lightpaths in slot order at positions
+    0..load-1 of `max_per_link` (empty positions hold zero power); and for each hop of each
+    lightpath its (link, position, valid)."""
     n_links, n_slots = net.n_links, net.grid.n_slots
     valid = (lp.route >= 0) & lp.active[:, None]
     link = jnp.where(valid, lp.route, 0)
-    slot = jnp.broadcast_to(lp.first_slot[:, None], lp.route.shape)
+    slot = jnp.broadcast_to(jnp.clip(lp.first_slot, 0, n_slots - 1)[:, None], lp.route.shape)
     rows = jnp.broadcast_to(jnp.arange(lp.capacity, dtype=jnp.int32)[:, None], lp.route.shape)
     table = jnp.full((n_links, n_slots), -1, jnp.int32)
     table = table.at[jnp.where(valid, link, n_links), slot].set(rows, mode="drop")
     occupied = table >= 0
-    index = jnp.maximum(table, 0)
-    centres = jnp.broadcast_to(jnp.asarray(net.grid.centres, lp.power.dtype), (n_links, n_slots))
-    width = jnp.asarray(net.grid.slot_width, lp.power.dtype)
+    rank = jnp.cumsum(occupied, axis=1, dtype=jnp.int32) - 1  # position of each lightpath on its link
+    position = jnp.where(occupied & (rank < max_per_link), rank, max_per_link)
+    compact = jnp.full((n_links, max_per_link), -1, jnp.int32)
+    compact = compact.at[jnp.arange(n_links)[:, None], position].set(table, mode="drop")
+    present = compact >= 0
+    index = jnp.maximum(compact, 0)
+    dtype = lp.power.dtype
     spectra = _stacked_spectrum(
-        jnp.where(occupied, lp.centre_frequency(net.grid)[index], centres),
-        jnp.where(occupied, lp.symbol_rate[index], width),
-        jnp.where(occupied, lp.power[index], 0.0),
-        jnp.where(occupied, lp.excess_kurtosis[index], 0.0),
+        # an empty position sits on the lowest slot with zero power: it adds nothing
+        jnp.where(present, lp.centre_frequency(net.grid)[index], jnp.asarray(net.grid.centres[0], dtype)),
+        jnp.where(present, lp.symbol_rate[index], jnp.asarray(net.grid.slot_width, dtype)),
+        jnp.where(present, lp.power[index], 0.0),
+        jnp.where(present, lp.excess_kurtosis[index], 0.0),
     )
-    return spectra, link, slot, valid
+    hop_position = rank[link, slot]
+    return spectra, link, hop_position, valid, jnp.max(rank, initial=-1) + 1
 
 
 def _stacked_spectrum(frequency, symbol_rate, power, kurtosis) -> Spectrum:
@@ -235,8 +261,8 @@ def _link_budgets(net: Network, spectra: Spectrum):
         sums = SpanNLI(n * nli.spm * p**2, n * nli.xpm, n * nli.xpm_kurtosis, n * nli.asymptotic_kurtosis)
         return n * _safe_ratio(out.ase, out.output_power), combine(model, sums, n, eps)
 
-    n_slots = spectra.frequency.shape[-1]
-    batch = max(1, min(net.n_links, _PAIRS_PER_BATCH // (n_slots * n_slots)))
+    positions = spectra.frequency.shape[-1]
+    batch = max(1, min(net.n_links, _PAIRS_PER_BATCH // (positions * positions)))
     if batch >= net.n_links:
         return jax.vmap(one)(net.span, spectra, counts)
     return jax.lax.map(lambda xs: one(*xs), (net.span, spectra, counts), batch_size=batch)
@@ -318,4 +344,4 @@ def _diagnose(net: Network, lp: Lightpaths) -> None:
 
 
 # Plain `jax.jit`, as for `GNLink`: the C++ dispatch path costs microseconds.
-_evaluate = jax.jit(Network._evaluate)
+_evaluate = jax.jit(Network._evaluate, static_argnums=2)

@@ -6,7 +6,13 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
+from ._lightpaths import Lightpaths
 from ._routing import PathTable, free_blocks, slots_needed
+from ._spectrum import EXCESS_KURTOSIS
+
+# excess kurtosis by bits per symbol (index): BPSK, QPSK, 8QAM, 16QAM, 32QAM, 64QAM
+_KURTOSIS_BY_BPS = (0.0, EXCESS_KURTOSIS["BPSK"], EXCESS_KURTOSIS["QPSK"], EXCESS_KURTOSIS["8QAM"],
+                    EXCESS_KURTOSIS["16QAM"], EXCESS_KURTOSIS["32QAM"], EXCESS_KURTOSIS["64QAM"])
 
 
 class Requests(eqx.Module):
@@ -82,6 +88,25 @@ class Allocation(eqx.Module):
     def blocking(self, warmup: int = 0) -> Float[Array, ""]:
         """Service blocking probability of the requests after the first `warmup`."""
         return 1.0 - jnp.mean(self.accepted[warmup:])
+
+    def lightpaths(self, paths: PathTable, requests: Requests, *, power: float = 1e-3,
+                   active_at: float | None = None) -> Lightpaths:
+        """The accepted requests as `Lightpaths` (one row per request; blocked rows inactive):
+        launch `power` W, symbol rate bit rate / bits per symbol (the rate the slot count was sized
+        for, guard excluded), formats from the bits per symbol (QAM excess kurtosis). With
+        `active_at`, only the requests in service at that time are active."""
+        row = paths.pair(requests.source, requests.destination)
+        p = jnp.maximum(self.path, 0)
+        bps = paths.bits_per_symbol[row, p]
+        kurtosis = jnp.asarray(_KURTOSIS_BY_BPS)[jnp.clip(bps, 0, len(_KURTOSIS_BY_BPS) - 1)]
+        active = self.accepted
+        if active_at is not None:
+            active = active & (requests.arrival <= active_at) & (requests.arrival + requests.holding > active_at)
+        return Lightpaths(
+            paths.links[row, p], jnp.maximum(self.first_slot, 0), jnp.maximum(self.n_slots, 1),
+            jnp.full(requests.n_requests, power), requests.bit_rate / jnp.maximum(bps, 1),
+            kurtosis, active,
+        )
 
 
 def _ksp_ff_step(paths: PathTable, n_links: int, n_slots: int, slot_width: float, guard: int, busy, request):
