@@ -160,7 +160,7 @@ class Network(eqx.Module):
             max_per_link = _default_max_per_link(self, lightpaths)
         try:
             return _evaluate(self, lightpaths, max_per_link)
-        except ValueError:
+        except (ValueError, jax.errors.JaxRuntimeError, eqx.EquinoxRuntimeError):
             _diagnose(self, lightpaths)  # a more precise message when the values are known
             raise
 
@@ -308,6 +308,7 @@ def _lightpath_rules(net: Network, lp: Lightpaths) -> Rules:
         if topo.directed:  # a path visits each node once: its links' source nodes are distinct
             s = jnp.where(valid, source[link], -1 - jnp.arange(hops))
             repeat = jnp.any((s[:, :, None] == s[:, None, :]) & ~jnp.eye(hops, dtype=bool), axis=(1, 2))
+            repeat = repeat | jnp.any(valid & (target[link] == source[link[:, :1]]), axis=1)  # back to the start
             rules.append(Rule(on & repeat, "`Lightpaths.route` visits a node twice (not a path)."))
         else:
             same = (link[:, :, None] == link[:, None, :]) & valid[:, :, None] & valid[:, None, :] & ~jnp.eye(hops, dtype=bool)

@@ -80,10 +80,10 @@ class Allocation(eqx.Module):
     """What KSP-FF did with each request: `accepted`, the candidate `path` (index into the k
     paths of its pair; -1 if blocked), the `first_slot` and `n_slots`."""
 
-    accepted: Bool[Array, " requests"]
-    path: Int[Array, " requests"]
-    first_slot: Int[Array, " requests"]
-    n_slots: Int[Array, " requests"]
+    accepted: Bool[Array, "*requests"]
+    path: Int[Array, "*requests"]
+    first_slot: Int[Array, "*requests"]
+    n_slots: Int[Array, "*requests"]
 
     def blocking(self, warmup: int = 0) -> Float[Array, ""]:
         """Service blocking probability of the requests after the first `warmup`."""

@@ -3,9 +3,14 @@
 import json
 import pathlib
 
+import equinox as eqx
+import jax
 import numpy as np
 
 # reference data copied into the repository: the project reads nothing outside it
+# what a failed runtime check raises under a user's own `jax.jit` (outside optnet's wrappers)
+JIT_ERRORS = (ValueError, jax.errors.JaxRuntimeError, eqx.EquinoxRuntimeError)
+
 REFS = pathlib.Path(__file__).resolve().parent / "data"
 
 

@@ -7,8 +7,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import JIT_ERRORS
 
-JIT_ERRORS = (ValueError, jax.errors.JaxRuntimeError, eqx.EquinoxRuntimeError)
 
 # -- a passive link (FibreSpan + fixed-gain EDFA, ROADM, transceiver) from flat scalar parameters --
 LINK = dict(

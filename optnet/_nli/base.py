@@ -13,7 +13,8 @@ from .._spectrum import Spectrum
 
 
 class SpanNLI(eqx.Module):
-    """NLI of one span, normalised so that powers enter explicitly.
+    """NLI of one span, normalised so that powers enter explicitly (with a leading `spans` axis:
+    of several spans, or their sums).
 
     **Fields:**
 
@@ -23,10 +24,10 @@ class SpanNLI(eqx.Module):
     - `asymptotic_kurtosis`: sum_k Phi_k A_ik P_k^2 (the many-span modulation-format term, per span).
     """
 
-    spm: Float[Array, " channels"]
-    xpm: Float[Array, " channels"]
-    xpm_kurtosis: Float[Array, " channels"]
-    asymptotic_kurtosis: Float[Array, " channels"]
+    spm: Float[Array, "*spans channels"]
+    xpm: Float[Array, "*spans channels"]
+    xpm_kurtosis: Float[Array, "*spans channels"]
+    asymptotic_kurtosis: Float[Array, "*spans channels"]
 
 
 class AbstractNLIModel(eqx.Module):

@@ -13,3 +13,4 @@ from ._link_config import (
     load_link_config as load_link_config,
 )
 from ._raman_table import ssmf_raman_gain as ssmf_raman_gain
+from ._topologies import SHIPPED as SHIPPED, load_topology as load_topology
