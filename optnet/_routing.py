@@ -81,7 +81,7 @@ def k_shortest_paths(
 ) -> PathTable:
     """The `k` shortest loop-free paths of every ordered node pair (Yen's algorithm via networkx).
 
-    - `weight`: "hops" (fewest links; ties in networkx's order) or "length" (km).
+    - `weight`: "hops" (fewest links, ties by length) or "length".
     - `order`: the order in which the candidates are tried: "resources" (spectral resources, hops
       divided by the bits per symbol of the path's format, as in the RMSA benchmark setting; ties
       broken in a fixed pseudo-random order drawn from `seed`), "hops" (then length) or "length".
@@ -98,6 +98,10 @@ def k_shortest_paths(
         raise ValueError(f"`order` must be 'resources', 'hops' or 'length'; got {order!r}.")
     modulations = ModulationTable.deeprmsa() if modulations is None else modulations
     graph = topology.to_networkx()
+    # fewest hops, ties by length: every path is shorter than the sum of all links
+    scale = 1.0 / (sum(topology.length) * (1 + 1e-9))
+    for _, _, attrs in graph.edges(data=True):
+        attrs["hops"] = 1.0 + attrs["length"] * scale
     n = topology.n_nodes
     rng = np.random.default_rng(seed)
     found: list[list[list[int]]] = []
@@ -106,7 +110,7 @@ def k_shortest_paths(
             if s == d or not nx.has_path(graph, s, d):
                 found.append([])
                 continue
-            paths = islice(nx.shortest_simple_paths(graph, s, d, weight=None if weight == "hops" else "length"), k)
+            paths = islice(nx.shortest_simple_paths(graph, s, d, weight=weight), k)
             found.append([list(topology.route(p)) for p in paths])
     max_hops = max((len(r) for routes in found for r in routes), default=1)
     links = np.full((n * n, k, max_hops), -1, np.int32)
