@@ -120,3 +120,4 @@ from ._traffic import (
     ksp_first_fit as ksp_first_fit,
     poisson_requests as poisson_requests,
 )
+from ._sweep import sweep as sweep
