@@ -121,3 +121,4 @@ from ._traffic import (
     poisson_requests as poisson_requests,
 )
 from ._sweep import sweep as sweep
+from ._qot_rmsa import QotAllocation as QotAllocation, qot_first_fit as qot_first_fit

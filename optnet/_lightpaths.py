@@ -114,8 +114,8 @@ class Lightpaths(eqx.Module):
         to `max_hops`; `power` W; `symbol_rate` Bd)."""
         return Lightpaths(
             self.route.at[index].set(jnp.asarray(route, self.route.dtype)),
-            self.first_slot.at[index].set(first_slot),
-            self.n_slots.at[index].set(n_slots),
+            self.first_slot.at[index].set(jnp.asarray(first_slot, self.first_slot.dtype)),
+            self.n_slots.at[index].set(jnp.asarray(n_slots, self.n_slots.dtype)),
             self.power.at[index].set(power),
             self.symbol_rate.at[index].set(symbol_rate),
             self.excess_kurtosis.at[index].set(excess_kurtosis),
