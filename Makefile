@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test docs bench clean
+.PHONY: demo demo-raman test docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/optnet network-demo --out demo_out
+
+demo-raman: $(STAMP)
 	$(BIN)/optnet optimise-pumps --out demo_out
 
 test: $(STAMP)
@@ -24,6 +27,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/gsnr.py
 	$(BIN)/python benchmarks/raman.py
+	$(BIN)/python benchmarks/network.py
 
 clean:
 	rm -rf $(VENV) .site demo_out

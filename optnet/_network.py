@@ -146,20 +146,22 @@ class Network(eqx.Module):
         return rules + _lightpath_rules(self, lightpaths)
 
     @readable_errors
-    def __call__(self, lightpaths: Lightpaths, *, max_per_link: int | None = None) -> NetworkResult:
+    def __call__(self, lightpaths: Lightpaths, *, max_per_link: "int | str | tuple[int, ...] | None" = None) -> NetworkResult:
         """The noise budget of every lightpath (jit-compiled once per shape). Invalid lightpaths
         (unknown links, routes that are not paths, slots outside the grid, overlaps on a shared
         link) raise `ValueError`, also under `jax.jit`.
 
-        `max_per_link` (static) bounds the lightpaths on any one link; the NLI of each link costs
-        `max_per_link`^2. By default it is the busiest link's load rounded up to a power of two
-        when the routes are known here, else the slot count (always enough)."""
+        `max_per_link` (static) bounds the lightpaths on a link: the NLI of a link costs its bound
+        squared. An int bounds every link; a tuple gives one bound per link (links are evaluated
+        in groups of equal bound); "per_link" takes each link's load rounded up to a power of two
+        (the least work for fixed routes, e.g. launch-power optimisation; a new compilation when
+        a link changes group). The default (None) is the busiest link's load rounded up to a
+        power of two when the routes are known here, else the slot count (always enough)."""
         if not isinstance(lightpaths, Lightpaths):
             raise TypeError(f"A network is called on `Lightpaths`; got {type(lightpaths).__name__}.")
-        if max_per_link is None:
-            max_per_link = _default_max_per_link(self, lightpaths)
+        bounds = _bounds(self, lightpaths, max_per_link)
         try:
-            return _evaluate(self, lightpaths, max_per_link)
+            return _evaluate(self, lightpaths, bounds)
         except (ValueError, jax.errors.JaxRuntimeError, eqx.EquinoxRuntimeError):
             _diagnose(self, lightpaths)  # a more precise message when the values are known
             raise
@@ -168,20 +170,10 @@ class Network(eqx.Module):
         """GSNR (linear) of each lightpath; shorthand for `self(lightpaths).gsnr`."""
         return self(lightpaths, **kwargs).gsnr
 
-    def _evaluate(self, lightpaths: Lightpaths, max_per_link: int) -> NetworkResult:
+    def _evaluate(self, lightpaths: Lightpaths, bounds: "int | tuple[int, ...]") -> NetworkResult:
         self, lightpaths = enforce((self, lightpaths), self.rules(lightpaths))
-        spectra, link, position, valid, busiest = _link_spectra(self, lightpaths, max_per_link)
-        spectra = eqx.error_if(
-            spectra, busiest > max_per_link,
-            f"A link carries more than `max_per_link`={max_per_link} lightpaths; raise it (or leave it to the default).",
-        )
-        nsr_ase, nsr_nli = _link_budgets(self, spectra)
-        flat = jnp.where(valid, link * max_per_link + jnp.clip(position, 0, max_per_link - 1), 0)
-
-        def over_route(x):
-            return jnp.sum(jnp.where(valid, x.reshape(-1)[flat], 0.0), axis=-1)
-
-        ase, nli = over_route(nsr_ase), over_route(nsr_nli)
+        per_link = (bounds,) * self.n_links if isinstance(bounds, int) else bounds
+        ase, nli = _route_sums(self, lightpaths, per_link)
         lp = lightpaths
         f, b = lp.centre_frequency(self.grid), lp.symbol_rate
         on = lp.active
@@ -195,25 +187,37 @@ class Network(eqx.Module):
         return NetworkResult(gsnr, ase, nli, roadm, trx, f, b, lp.power, on)
 
 
-def _default_max_per_link(net: Network, lp: Lightpaths) -> int:
-    """The busiest link's load rounded up to a power of two (>= 8), if the routes are known now;
-    else the slot count."""
+def _bounds(net: Network, lp: Lightpaths, max_per_link) -> "int | tuple[int, ...]":
+    """The static per-link bounds of `Network.__call__` (see there)."""
     n_slots = net.grid.n_slots
+    if isinstance(max_per_link, int) and not isinstance(max_per_link, bool):
+        if max_per_link < 1:
+            raise ValueError(f"`max_per_link` must be >= 1; got {max_per_link}.")
+        return max_per_link
+    if isinstance(max_per_link, tuple):
+        if len(max_per_link) != net.n_links or any(not isinstance(k, int) or k < 1 for k in max_per_link):
+            raise ValueError(f"`max_per_link` as a tuple needs one positive int per link ({net.n_links}).")
+        return max_per_link
+    if max_per_link not in (None, "per_link"):
+        raise ValueError(f"`max_per_link` must be an int, a tuple of ints, 'per_link' or None; got {max_per_link!r}.")
     known = [concrete(x) for x in (lp.route, lp.active)]
-    if any(x is None for x in known):
+    if any(x is None for x in known):  # traced routes: any load is possible
         return min(n_slots, lp.capacity)
     route, active = known
-    links = route[active & (route >= 0).any(axis=1)]
-    links = links[links >= 0]
-    links = links[links < net.n_links]
-    load = int(np.bincount(links, minlength=1).max()) if links.size else 1
-    return min(n_slots, max(8, 1 << (load - 1).bit_length()))
+    links = route[active][route[active] >= 0]
+    load = np.bincount(links[links < net.n_links], minlength=net.n_links)
+
+    def rounded(x):
+        return min(n_slots, max(8, 1 << (max(int(x), 1) - 1).bit_length()))
+
+    return rounded(load.max()) if max_per_link is None else tuple(rounded(x) for x in load)
 
 
-def _link_spectra(net: Network, lp: Lightpaths, max_per_link: int):
-    """Per-link channel tables, compact: link l's lightpaths in slot order at positions
-    0..load-1 of `max_per_link` (empty positions hold zero power); and for each hop of each
-    lightpath its (link, position, valid)."""
+def _route_sums(net: Network, lp: Lightpaths, bounds: tuple[int, ...]):
+    """ASE and NLI noise-to-signal ratios of every lightpath, summed over the links of its route.
+
+    Each link's channel table is compact: its lightpaths in slot order at positions 0..load-1 of
+    its bound (empty positions hold zero power). Links of equal bound are evaluated together."""
     n_links, n_slots = net.n_links, net.grid.n_slots
     valid = (lp.route >= 0) & lp.active[:, None]
     link = jnp.where(valid, lp.route, 0)
@@ -223,21 +227,43 @@ def _link_spectra(net: Network, lp: Lightpaths, max_per_link: int):
     table = table.at[jnp.where(valid, link, n_links), slot].set(rows, mode="drop")
     occupied = table >= 0
     rank = jnp.cumsum(occupied, axis=1, dtype=jnp.int32) - 1  # position of each lightpath on its link
-    position = jnp.where(occupied & (rank < max_per_link), rank, max_per_link)
-    compact = jnp.full((n_links, max_per_link), -1, jnp.int32)
-    compact = compact.at[jnp.arange(n_links)[:, None], position].set(table, mode="drop")
-    present = compact >= 0
-    index = jnp.maximum(compact, 0)
-    dtype = lp.power.dtype
-    spectra = _stacked_spectrum(
-        # an empty position sits on the lowest slot with zero power: it adds nothing
-        jnp.where(present, lp.centre_frequency(net.grid)[index], jnp.asarray(net.grid.centres[0], dtype)),
-        jnp.where(present, lp.symbol_rate[index], jnp.asarray(net.grid.slot_width, dtype)),
-        jnp.where(present, lp.power[index], 0.0),
-        jnp.where(present, lp.excess_kurtosis[index], 0.0),
+    bound = np.asarray(bounds)
+    table = eqx.error_if(
+        table, jnp.any(rank[:, -1] + 1 > bound),
+        "A link carries more lightpaths than its `max_per_link` bound; raise it (or leave it to the default).",
     )
-    hop_position = rank[link, slot]
-    return spectra, link, hop_position, valid, jnp.max(rank, initial=-1) + 1
+    frequency = lp.centre_frequency(net.grid)
+    dtype = lp.power.dtype
+    offset = np.zeros(n_links, np.int64)  # where each link's positions start in the flat results
+    ase, nli, start = [], [], 0
+    for k in sorted(set(bounds)):
+        members = np.flatnonzero(bound == k)
+        offset[members] = start + k * np.arange(members.size)
+        start += k * members.size
+        sub_rank, sub_table = rank[members], table[members]
+        position = jnp.where((sub_table >= 0) & (sub_rank < k), sub_rank, k)
+        compact = jnp.full((members.size, k), -1, jnp.int32)
+        compact = compact.at[jnp.arange(members.size)[:, None], position].set(sub_table, mode="drop")
+        present = compact >= 0
+        index = jnp.maximum(compact, 0)
+        spectra = _stacked_spectrum(
+            # an empty position sits on the lowest slot with zero power: it adds nothing
+            jnp.where(present, frequency[index], jnp.asarray(net.grid.centres[0], dtype)),
+            jnp.where(present, lp.symbol_rate[index], jnp.asarray(net.grid.slot_width, dtype)),
+            jnp.where(present, lp.power[index], 0.0),
+            jnp.where(present, lp.excess_kurtosis[index], 0.0),
+        )
+        span = jax.tree.map(lambda x: x[members], net.span) if members.size < n_links else net.span
+        a, n = _link_budgets(net.nli, span, np.asarray(net.n_spans)[members], spectra)
+        ase.append(a.reshape(-1))
+        nli.append(n.reshape(-1))
+    flat = jnp.where(valid, jnp.asarray(offset)[link] + jnp.maximum(rank[link, slot], 0), 0)
+
+    def over_route(x):
+        x = jnp.concatenate(x) if len(x) > 1 else x[0]
+        return jnp.sum(jnp.where(valid, x[flat], 0.0), axis=-1)
+
+    return over_route(ase), over_route(nli)
 
 
 def _stacked_spectrum(frequency, symbol_rate, power, kurtosis) -> Spectrum:
@@ -248,10 +274,10 @@ def _stacked_spectrum(frequency, symbol_rate, power, kurtosis) -> Spectrum:
     )
 
 
-def _link_budgets(net: Network, spectra: Spectrum):
-    """ASE and NLI noise-to-signal ratio of every channel position of every link, `(links, slots)`."""
-    model = net.nli
-    counts = jnp.asarray(net.n_spans, spectra.power.dtype)
+def _link_budgets(model: AbstractNLIModel, span: FibreSpan, n_spans: np.ndarray, spectra: Spectrum):
+    """ASE and NLI noise-to-signal ratio of every channel position of the links whose stacked spans
+    are `span` (`n_spans` each) and channels `spectra`, each `(links, positions)`."""
+    counts = jnp.asarray(n_spans, spectra.power.dtype)
 
     def one(span, spectrum, n):
         f, b, p = spectrum.frequency, spectrum.symbol_rate, spectrum.power
@@ -261,11 +287,11 @@ def _link_budgets(net: Network, spectra: Spectrum):
         sums = SpanNLI(n * nli.spm * p**2, n * nli.xpm, n * nli.xpm_kurtosis, n * nli.asymptotic_kurtosis)
         return n * _safe_ratio(out.ase, out.output_power), combine(model, sums, n, eps)
 
-    positions = spectra.frequency.shape[-1]
-    batch = max(1, min(net.n_links, _PAIRS_PER_BATCH // (positions * positions)))
-    if batch >= net.n_links:
-        return jax.vmap(one)(net.span, spectra, counts)
-    return jax.lax.map(lambda xs: one(*xs), (net.span, spectra, counts), batch_size=batch)
+    links, positions = spectra.frequency.shape
+    batch = max(1, min(links, _PAIRS_PER_BATCH // (positions * positions)))
+    if batch >= links:
+        return jax.vmap(one)(span, spectra, counts)
+    return jax.lax.map(lambda xs: one(*xs), (span, spectra, counts), batch_size=batch)
 
 
 def _lightpath_rules(net: Network, lp: Lightpaths) -> Rules:

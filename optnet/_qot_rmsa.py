@@ -88,7 +88,7 @@ def _run(network, paths, requests, power, bps, kurtosis, threshold, margin, roll
             rate = requests.bit_rate[r] / (polarisations * bps[f])
             width = (jnp.ceil(rate * (1 + roll_off) / grid.slot_width - 1e-9) + guard).astype(jnp.int32)
             free = ~jnp.any(busy[jnp.where(links >= 0, links, n_links)], axis=0)
-            found, slot = first_fit(free, width)
+            found, slot = first_fit(free, width, grid.band if len(grid.bands) > 1 else None)
             found = found & paths.valid[row, p]
             slot = slot.astype(jnp.int32)
             trial = table.add(r, links, slot, width, power, rate, kurtosis[f])

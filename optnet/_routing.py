@@ -106,12 +106,16 @@ def k_shortest_paths(
     rng = np.random.default_rng(seed)
     found: list[list[list[int]]] = []
     for s in range(n):
+        if k == 1:  # one Dijkstra per source instead of one Yen search per pair
+            tree = nx.single_source_dijkstra_path(graph, s, weight=weight)
         for d in range(n):
-            if s == d or not nx.has_path(graph, s, d):
+            if s == d or (d not in tree if k == 1 else not nx.has_path(graph, s, d)):
                 found.append([])
-                continue
-            paths = islice(nx.shortest_simple_paths(graph, s, d, weight=weight), k)
-            found.append([list(topology.route(p)) for p in paths])
+            elif k == 1:
+                found.append([list(topology.route(tree[d]))])
+            else:
+                paths = islice(nx.shortest_simple_paths(graph, s, d, weight=weight), k)
+                found.append([list(topology.route(p)) for p in paths])
     max_hops = max((len(r) for routes in found for r in routes), default=1)
     links = np.full((n * n, k, max_hops), -1, np.int32)
     hops = np.zeros((n * n, k), np.int32)
@@ -148,9 +152,9 @@ def slots_needed(bit_rate, bits_per_symbol, *, slot_width: float = 12.5e9, guard
     return jnp.where(bps > 0, need, 1_000_000).astype(jnp.int32)
 
 
-def free_blocks(free: Bool[Array, "... slots"], width) -> Bool[Array, "... slots"]:
+def free_blocks(free: Bool[Array, "... slots"], width, band=None) -> Bool[Array, "... slots"]:
     """True at slot s if slots s..s+width-1 are all free (`width` broadcasts against the leading
-    axes)."""
+    axes) and, given the `band` index of each slot, inside one band."""
     n = free.shape[-1]
     busy = jnp.cumsum(~free, axis=-1, dtype=jnp.int32)
     busy = jnp.concatenate([jnp.zeros(free.shape[:-1] + (1,), jnp.int32), busy], axis=-1)
@@ -158,10 +162,15 @@ def free_blocks(free: Bool[Array, "... slots"], width) -> Bool[Array, "... slots
     w = jnp.asarray(width)[..., None]
     end = jnp.minimum(start + w, n)
     inside = start + w <= n
-    return inside & (jnp.take_along_axis(busy, jnp.broadcast_to(end, busy.shape[:-1] + (n,)), axis=-1) == busy[..., :n])
+    ok = inside & (jnp.take_along_axis(busy, jnp.broadcast_to(end, busy.shape[:-1] + (n,)), axis=-1) == busy[..., :n])
+    if band is not None:
+        band = jnp.asarray(band)
+        ok = ok & (band[jnp.clip(end - 1, 0, n - 1)] == band)
+    return ok
 
 
-def first_fit(free: Bool[Array, "... slots"], width):
-    """(found, slot): the lowest slot starting a free block of `width` slots."""
-    ok = free_blocks(free, width)
+def first_fit(free: Bool[Array, "... slots"], width, band=None):
+    """(found, slot): the lowest slot starting a free block of `width` slots (inside one band,
+    given each slot's `band`)."""
+    ok = free_blocks(free, width, band)
     return jnp.any(ok, axis=-1), jnp.argmax(ok, axis=-1)

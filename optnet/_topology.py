@@ -1,6 +1,7 @@
 """A network's graph: nodes (with optional coordinates) and fibre links with their lengths."""
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -79,19 +80,33 @@ class Topology:
             if not 0 <= node < self.n_nodes:
                 raise ValueError(f"Unknown node index {node}: `{self.name}` has nodes 0..{self.n_nodes - 1}.")
             return int(node)
-        try:
-            return self.nodes.index(str(node))
-        except ValueError:
-            raise ValueError(f"Unknown node {node!r} in `{self.name}`; nodes are {', '.join(self.nodes)}.") from None
+        i = self._nodes_by_name.get(str(node))
+        if i is None:
+            shown = ", ".join(self.nodes[:30]) + (", ..." if self.n_nodes > 30 else "")
+            raise ValueError(f"Unknown node {node!r} in `{self.name}`; nodes are {shown}.")
+        return i
+
+    @functools.cached_property
+    def _links_by_ends(self) -> dict[tuple[int, int], int]:
+        index = {}
+        for k, (s, t) in enumerate(zip(self.source, self.target)):
+            index[(s, t)] = k
+            if not self.directed:
+                index[(t, s)] = k
+        return index
+
+    @functools.cached_property
+    def _nodes_by_name(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.nodes)}
 
     def link_index(self, a, b) -> int:
         """The index of the link from node `a` to node `b` (names or indices); for an undirected
         topology, of the link joining them."""
         i, j = self.node_index(a), self.node_index(b)
-        for k, (s, t) in enumerate(zip(self.source, self.target)):
-            if (s, t) == (i, j) or (not self.directed and (t, s) == (i, j)):
-                return k
-        raise ValueError(f"No link from `{self.nodes[i]}` to `{self.nodes[j]}` in `{self.name}`.")
+        k = self._links_by_ends.get((i, j))
+        if k is None:
+            raise ValueError(f"No link from `{self.nodes[i]}` to `{self.nodes[j]}` in `{self.name}`.")
+        return k
 
     def route(self, path: Sequence) -> tuple[int, ...]:
         """The link indices of a path given as a sequence of nodes (names or indices)."""

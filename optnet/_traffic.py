@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
+from ._grid import SlotGrid
 from ._lightpaths import Lightpaths
 from ._routing import PathTable, free_blocks, slots_needed
 from ._spectrum import EXCESS_KURTOSIS
@@ -109,15 +110,16 @@ class Allocation(eqx.Module):
         )
 
 
-def _ksp_ff_step(paths: PathTable, n_links: int, n_slots: int, slot_width: float, guard: int, busy, request):
+def _ksp_ff_step(paths: PathTable, n_links: int, grid: SlotGrid, guard: int, busy, request):
     """One request: the first candidate (in the table's order) with a free block, lowest slot first."""
     src, dst, rate, t, hold = request
     row = paths.pair(src, dst)
     links = paths.links[row]  # (k, hops)
-    width = slots_needed(rate, paths.bits_per_symbol[row], slot_width=slot_width, guard=guard)
+    n_slots = grid.n_slots
+    width = slots_needed(rate, paths.bits_per_symbol[row], slot_width=grid.slot_width, guard=guard)
     rows = jnp.where(links >= 0, links, n_links)  # the padding row of `busy` is always free
     free = jnp.all(busy[rows] <= t, axis=1)  # (k, slots)
-    ok = free_blocks(free, width) & paths.valid[row][:, None]
+    ok = free_blocks(free, width, grid.band if len(grid.bands) > 1 else None) & paths.valid[row][:, None]
     found = jnp.any(ok, axis=-1)
     accepted = jnp.any(found)
     p = jnp.argmax(found)
@@ -129,15 +131,22 @@ def _ksp_ff_step(paths: PathTable, n_links: int, n_slots: int, slot_width: float
     return busy, Allocation(accepted, jnp.where(accepted, p, -1), jnp.where(accepted, slot, -1), jnp.where(accepted, width[p], 0))
 
 
+def ksp_first_fit(paths: PathTable, requests: Requests, n_links: int, grid: "SlotGrid | int", *,
+                  guard: int = 1) -> Allocation:
+    """KSP-FF on a network of `n_links` fibres with the slots of `grid` (a `SlotGrid`, or a slot
+    count for one band of 12.5 GHz slots): each request takes the first of its pair's candidate
+    paths (in the `PathTable`'s order) that has `slots_needed` contiguous free slots (in one band)
+    on every link, at the lowest such slot (first fit); otherwise it is blocked. Departures are
+    handled by time: a slot is free once the time passes its holder's departure. One `lax.scan`
+    over the requests (pure JAX; jit, vmap over seeds)."""
+    if not isinstance(grid, SlotGrid):
+        grid = SlotGrid.uniform(int(grid))
+    return _ksp_first_fit(paths, requests, n_links, grid, guard)
+
+
 @eqx.filter_jit
-def ksp_first_fit(paths: PathTable, requests: Requests, n_links: int, n_slots: int, *,
-                  slot_width: float = 12.5e9, guard: int = 1) -> Allocation:
-    """KSP-FF on a network of `n_links` fibres of `n_slots` slots: each request takes the first of
-    its pair's candidate paths (in the `PathTable`'s order) that has `slots_needed` contiguous free
-    slots on every link, at the lowest such slot (first fit); otherwise it is blocked. Departures
-    are handled by time: a slot is free once the time passes its holder's departure. One
-    `lax.scan` over the requests (pure JAX; jit, vmap over seeds)."""
-    busy = jnp.zeros((n_links + 1, n_slots))
-    step = lambda b, r: _ksp_ff_step(paths, n_links, n_slots, slot_width, guard, b, r)  # noqa: E731
+def _ksp_first_fit(paths, requests, n_links, grid, guard):
+    busy = jnp.zeros((n_links + 1, grid.n_slots))
+    step = lambda b, r: _ksp_ff_step(paths, n_links, grid, guard, b, r)  # noqa: E731
     xs = (requests.source, requests.destination, requests.bit_rate, requests.arrival, requests.holding)
     return jax.lax.scan(step, busy, xs)[1]

@@ -6,6 +6,7 @@ import sys
 import typer
 
 from ._gsnr import gsnr, launch_power_demo
+from ._network import network_demo
 from ._pumps import optimise_pumps
 from ._superchannel import superchannel
 
@@ -37,11 +38,12 @@ def _options(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
     debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
 ):
-    """Per-channel GSNR of links, Raman pump optimisation and superchannel placement."""
+    """Per-channel GSNR of links and networks, Raman pump optimisation and superchannel placement."""
 
 
 app.command("gsnr")(gsnr)
 app.command("launch-power-demo")(launch_power_demo)
+app.command("network-demo")(network_demo)
 app.command("optimise-pumps")(optimise_pumps)
 app.command("superchannel")(superchannel)
 

@@ -151,3 +151,48 @@ def plot_superchannel(sc, result, path, title: str) -> None:
     fig.suptitle(title, fontsize=10)
     _finish(fig, a2, path, "")
     plt.close(fig)
+
+
+def plot_network_demo(path, topology, lightpaths, before, after, margin, title):
+    """Left: the network map (longitude, latitude), each fibre pair coloured by the smallest margin
+    (dB) of the lightpaths on it after optimisation. Right: GSNR histograms before and after."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, (ax_map, ax_hist) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [1.5, 1]})
+    pos = np.asarray(topology.coordinates)
+    route, active = np.asarray(lightpaths.route), np.asarray(lightpaths.active)
+    worst = np.full(topology.n_links, np.nan)
+    for i in np.flatnonzero(active):
+        for k in route[i][route[i] >= 0]:
+            worst[k] = np.nanmin([worst[k], margin[1][i]])
+    cmap = plt.get_cmap("RdYlGn")
+    finite = worst[np.isfinite(worst)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    norm = plt.Normalize(lo, max(hi, lo + 1e-6))
+    pair = {}
+    for k, (s, t) in enumerate(zip(topology.source, topology.target)):  # both directions of a pair
+        key = (min(s, t), max(s, t))
+        pair[key] = np.nanmin([pair.get(key, np.nan), worst[k]])
+    for (s, t), value in pair.items():
+        colour = "0.8" if not np.isfinite(value) else cmap(norm(value))
+        ax_map.plot(pos[[s, t], 0], pos[[s, t], 1], "-", color=colour, lw=3, zorder=1)
+    ax_map.scatter(pos[:, 0], pos[:, 1], s=40, c="k", zorder=2)
+    for name, (x, y) in zip(topology.nodes, pos):
+        ax_map.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    fig.colorbar(sm, ax=ax_map, label="smallest margin on the fibre (dB)")
+    ax_map.set_xlabel("longitude (deg)")
+    ax_map.set_ylabel("latitude (deg)")
+    ax_map.set_title(title, fontsize=10)
+    g0, g1 = (np.asarray(r.gsnr_db)[active] for r in (before, after))
+    bins = np.linspace(min(g0.min(), g1.min()), max(g0.max(), g1.max()), 25)
+    ax_hist.hist(g0, bins, alpha=0.6, label=f"uniform power (mean {g0.mean():.2f} dB)")
+    ax_hist.hist(g1, bins, alpha=0.6, label=f"optimised powers (mean {g1.mean():.2f} dB)")
+    ax_hist.set_xlabel("lightpath GSNR (dB)")
+    ax_hist.set_ylabel("lightpaths")
+    ax_hist.legend(fontsize=8)
+    ax_hist.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(pathlib.Path(path), dpi=150, bbox_inches="tight")
+    plt.close(fig)
