@@ -1,5 +1,7 @@
 """Batches of scenarios evaluated in parallel over every device of every host."""
 
+import functools
+
 import jax
 import numpy as np
 from jax.experimental import multihost_utils
@@ -42,5 +44,7 @@ def sweep(fn, batch, *, devices=None):
     return jax.tree.map(lambda x: x[:n], out)
 
 
+@functools.lru_cache(maxsize=32)
 def _sharded_vmap(fn):
+    """One compiled `vmap` per function (calling `sweep` again with the same `fn` reuses it)."""
     return jax.jit(jax.vmap(fn))

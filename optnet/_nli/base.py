@@ -128,13 +128,16 @@ class FibreSummary(eqx.Module):
 MIN_SPAN_LOSS_DB = 10.0
 
 
-def refuse_short_spans(x, span: ScaledSpan, model: str):
-    """`x` with a check that the fibre loss of `span` is at least `MIN_SPAN_LOSS_DB` (use the result)."""
+def refuse_short_spans(x, span: ScaledSpan, model: str, min_loss_db: float = MIN_SPAN_LOSS_DB):
+    """`x` with a check that the fibre loss of `span` is at least `min_loss_db` (use the result)."""
+    if min_loss_db <= 0:
+        return x
     loss_db = (10 / jnp.log(10)) * span.alpha * span.length
     return eqx.error_if(
-        x, jnp.any(loss_db < MIN_SPAN_LOSS_DB * (1 - 1e-6)),
-        f"{model}: a span loss below {MIN_SPAN_LOSS_DB:g} dB (Fibre.length x attenuation) is outside the "
-        "closed form's L >> 1/alpha domain; use NumericalGN() (exact at any length) for short spans.",
+        x, jnp.any(loss_db < min_loss_db * (1 - 1e-6)),
+        f"{model}: a span loss below {min_loss_db:g} dB (Fibre.length x attenuation) is outside the "
+        "closed form's L >> 1/alpha domain; use NumericalGN() (exact at any length) for short spans, or "
+        f"{model}(min_span_loss_db=0.0) to accept the closed form's overestimate of their NLI.",
     )
 
 

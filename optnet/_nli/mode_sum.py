@@ -14,6 +14,7 @@ from .base import (
     asymptotic_kurtosis_term,
     atan_over,
     refuse_short_spans,
+    MIN_SPAN_LOSS_DB,
 )
 
 
@@ -35,7 +36,7 @@ class ModeSumGN(AbstractNLIModel):
     M_ll' = A_l A_l' (1 - e^{-(x_l + x_l') L})/(x_l + x_l'). For two decaying modes and L -> inf it is
     exactly the closed form of Semrau et al. (JLT 37(9), 2019).
 
-    **Fields:** `coherent`, `modulation_correction` as for `ClosedFormGN` (static).
+    **Fields:** `coherent`, `modulation_correction`, `min_span_loss_db` as for `ClosedFormGN` (static).
 
     Like `ClosedFormGN`, it refuses fibre spans with less than 10 dB of loss: its frequency
     integrals assume L >> 1/alpha (on a 100 m passive span it is 11 dB off `NumericalGN`).
@@ -48,6 +49,7 @@ class ModeSumGN(AbstractNLIModel):
 
     coherent: bool = eqx.field(static=True, default=True)
     modulation_correction: bool = eqx.field(static=True, default=True)
+    min_span_loss_db: float = eqx.field(static=True, default=MIN_SPAN_LOSS_DB)
 
     def span(self, profile: AbstractProfile, spectrum: Spectrum) -> SpanNLI:
         w = ScaledSpan.of(profile.fibre, spectrum)  # THz, ps, km: O(1) intermediates in float32
@@ -56,7 +58,7 @@ class ModeSumGN(AbstractNLIModel):
         n = fo.shape[0]
         eye = jnp.eye(n, dtype=bool)
         amp, rate = profile.modes()
-        amp = refuse_short_spans(amp, w, "ModeSumGN")
+        amp = refuse_short_spans(amp, w, "ModeSumGN", self.min_span_loss_db)
         rate = rate * _PER_KM
         m = _overlap(amp, rate, length)  # (n, modes, modes), km
         # growing modes are mirrored to the far end (notes Sec. 5.4); the tiny floor keeps asinh/atan
