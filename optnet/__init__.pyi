@@ -122,3 +122,4 @@ from ._traffic import (
 )
 from ._sweep import sweep as sweep
 from ._qot_rmsa import QotAllocation as QotAllocation, qot_first_fit as qot_first_fit
+from ._direct_rsa import DirectRsaResult as DirectRsaResult, RsaProblem as RsaProblem, direct_rsa as direct_rsa, first_fit_logits as first_fit_logits, accepted_requests as accepted_requests

@@ -1,7 +1,8 @@
 """Straight-through estimators: discrete operations whose forward pass is exact and whose
 derivative is that of a smooth surrogate with a temperature.
 
-Each function takes `temperature` (keyword, static). With `temperature=None` (the default) it is
+Each function takes `temperature` (keyword; a number, or an array to anneal it inside `jax.jit`).
+With `temperature=None` (the default) it is
 the plain discrete operation: no custom rule is traced, so there is no overhead. With a temperature
 T > 0 the forward value is still exactly the discrete result, and the JVP (hence the gradient) is
 the derivative of the surrogate named in each docstring; a smaller T is closer to the discrete
@@ -54,6 +55,9 @@ def _straight_through(hard, soft, *args):
 
 
 def _check(temperature):
+    """`temperature` (None, a number > 0, or an array: traced temperatures are annealed inside jit)."""
+    if isinstance(temperature, jax.Array):
+        return temperature
     if temperature is not None and not temperature > 0:
         raise ValueError(f"`temperature` must be > 0 (or None for the plain discrete operation); got {temperature!r}.")
     return temperature
@@ -62,7 +66,7 @@ def _check(temperature):
 # ---- argmax ---------------------------------------------------------------------------------
 
 
-def argmax_one_hot(x, *, temperature: float | None = None):
+def argmax_one_hot(x, *, temperature: "float | jax.Array | None" = None):
     """one_hot(argmax(x)) along the last axis; surrogate softmax(x/T)."""
     n = x.shape[-1]
 
@@ -74,7 +78,7 @@ def argmax_one_hot(x, *, temperature: float | None = None):
     return _straight_through(hard, lambda x: jax.nn.softmax(x / temperature, axis=-1), x)
 
 
-def argmax(x, *, temperature: float | None = None):
+def argmax(x, *, temperature: "float | jax.Array | None" = None):
     """argmax(x) along the last axis as a float index; surrogate sum_i i softmax(x/T)_i (the
     expected index). Without a temperature, the integer argmax."""
     if _check(temperature) is None:
@@ -89,7 +93,7 @@ def argmax(x, *, temperature: float | None = None):
 # ---- comparisons and selection -----------------------------------------------------------------
 
 
-def greater(x, y, *, temperature: float | None = None):
+def greater(x, y, *, temperature: "float | jax.Array | None" = None):
     """1.0 where x > y else 0.0; surrogate sigmoid((x - y)/T). Without a temperature, a bool."""
     if _check(temperature) is None:
         return x > y
@@ -97,7 +101,7 @@ def greater(x, y, *, temperature: float | None = None):
     return _straight_through(lambda x, y: (x > y).astype(x.dtype), lambda x, y: jax.nn.sigmoid((x - y) / temperature), x, y)
 
 
-def greater_equal(x, y, *, temperature: float | None = None):
+def greater_equal(x, y, *, temperature: "float | jax.Array | None" = None):
     """1.0 where x >= y else 0.0; surrogate sigmoid((x - y)/T)."""
     if _check(temperature) is None:
         return x >= y
@@ -105,17 +109,17 @@ def greater_equal(x, y, *, temperature: float | None = None):
     return _straight_through(lambda x, y: (x >= y).astype(x.dtype), lambda x, y: jax.nn.sigmoid((x - y) / temperature), x, y)
 
 
-def less(x, y, *, temperature: float | None = None):
+def less(x, y, *, temperature: "float | jax.Array | None" = None):
     """1.0 where x < y else 0.0; surrogate sigmoid((y - x)/T)."""
     return greater(y, x, temperature=temperature)
 
 
-def less_equal(x, y, *, temperature: float | None = None):
+def less_equal(x, y, *, temperature: "float | jax.Array | None" = None):
     """1.0 where x <= y else 0.0; surrogate sigmoid((y - x)/T)."""
     return greater_equal(y, x, temperature=temperature)
 
 
-def select(condition, a, b, *, temperature: float | None = None):
+def select(condition, a, b, *, temperature: "float | jax.Array | None" = None):
     """where(condition, a, b) for a condition in {0, 1} (e.g. from `greater`); surrogate
     c a + (1 - c) b, linear in the condition (the temperature lives in the estimator that made
     `condition`; here it only switches the estimator on)."""
@@ -135,7 +139,7 @@ def _soft_round(x, temperature):
     return base + jax.nn.sigmoid((x - base - 0.5) / temperature)
 
 
-def round(x, *, temperature: float | None = None):  # noqa: A001 - the name users expect
+def round(x, *, temperature: "float | jax.Array | None" = None):  # noqa: A001 - the name users expect
     """round(x) (half to even, as `jnp.round`); surrogate `floor(x) + sigmoid((frac(x) - 1/2)/T)`."""
     if _check(temperature) is None:
         return jnp.round(x)
@@ -143,7 +147,7 @@ def round(x, *, temperature: float | None = None):  # noqa: A001 - the name user
     return _straight_through(jnp.round, lambda x: _soft_round(x, temperature), x)
 
 
-def floor(x, *, temperature: float | None = None):
+def floor(x, *, temperature: "float | jax.Array | None" = None):
     """floor(x); surrogate the soft round of x - 1/2 (slope at the integers, where floor jumps)."""
     if _check(temperature) is None:
         return jnp.floor(x)
@@ -151,7 +155,7 @@ def floor(x, *, temperature: float | None = None):
     return _straight_through(jnp.floor, lambda x: _soft_round(x - 0.5, temperature), x)
 
 
-def ceil(x, *, temperature: float | None = None):
+def ceil(x, *, temperature: "float | jax.Array | None" = None):
     """ceil(x); surrogate the soft round of x + 1/2."""
     if _check(temperature) is None:
         return jnp.ceil(x)
@@ -168,7 +172,7 @@ def _index_weights(index, n, temperature):
     return jax.nn.softmax(-((j - index[..., None]) ** 2) / temperature, axis=-1)
 
 
-def take(array, index, *, temperature: float | None = None):
+def take(array, index, *, temperature: "float | jax.Array | None" = None):
     """array[..., round(index)] along the last axis (index clipped to the array); surrogate
     sum_j w_j array[..., j], w = softmax(-(j - index)^2/T): differentiable in the array and in the
     float index."""
@@ -189,7 +193,7 @@ def take(array, index, *, temperature: float | None = None):
     return _straight_through(hard, soft, array, index)
 
 
-def dynamic_update_slice(array, update, start, *, temperature: float | None = None):
+def dynamic_update_slice(array, update, start, *, temperature: "float | jax.Array | None" = None):
     """`lax.dynamic_update_slice` of a 1-D `array` with `update` at the float `start` (rounded,
     clipped so the slice fits); surrogate the blend (1 - l) U(floor s) + l U(floor s + 1) of the
     updates at the two neighbouring integer starts, l = sigmoid((frac(s) - 1/2)/T)."""
@@ -211,7 +215,7 @@ def dynamic_update_slice(array, update, start, *, temperature: float | None = No
     return _straight_through(lambda a, u, s: at(a, u, jnp.round(s)), soft, array, update, start)
 
 
-def fill_window(array, start, width, value, *, temperature: float | None = None):
+def fill_window(array, start, width, value, *, temperature: "float | jax.Array | None" = None):
     """`array` with positions start..start+width-1 set to `value` (start rounded; a window of
     spectrum slots being occupied); surrogate (1 - m_j) array_j + m_j value with the soft window
     m_j = sigmoid((j - s + 1/2)/T) sigmoid((s + w - 1/2 - j)/T), differentiable in the start."""

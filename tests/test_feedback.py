@@ -155,6 +155,7 @@ def test_interrupt_and_resume(case1, tmp_path):
     assert resumed.n_probes == reference.n_probes
 
 
+@pytest.mark.slow  # 30 s
 def test_digital_twin_needs_few_probes(case1, runs):
     sc, plant, d0 = case1
     twin = fb.digital_twin(plant, osc.locatelli_superchannel(1), d0, objective=fb.MEAN_SNR, f_step=0.25e9, fit=(on.PowerOffset(initial=-10.0), on.IsiScale(), on.FilterOffset()))

@@ -43,7 +43,7 @@ def _everything(case):
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
 
-@pytest.fixture(scope="module", params=["cl_200ch_20x80km", "10thz_251ch"])
+@pytest.fixture(scope="module", params=["cl_200ch_20x80km", pytest.param("10thz_251ch", marks=pytest.mark.slow)])
 def both(request):
     with jax.enable_x64(False):
         single = _everything(request.param)

@@ -74,6 +74,7 @@ def test_grad_link_parameters(objective, leaf):
     np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-5 * np.max(np.abs(fd)))
 
 
+@pytest.mark.slow  # 20 s; NumericalGN gradients are also checked in test_numerical
 def test_grad_numerical_model_launch_power():
     import optnet as on
 

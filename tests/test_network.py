@@ -227,3 +227,17 @@ def test_ksp_ff_blocking_nsfnet_250_erlang(nsfnet):
     req = on.poisson_requests(jax.random.PRNGKey(7), 23_000, nsfnet.n_nodes, 250.0)
     blocking = float(on.ksp_first_fit(paths, req, nsfnet.n_links, 100).blocking(3000))
     assert 0.75 * 2.5e-2 < blocking < 1.25 * 2.5e-2
+
+
+def test_network_demo_command(tmp_path):
+    """`optnet network-demo` (what `make demo` runs), on a small traffic set."""
+    from typer.testing import CliRunner
+
+    from optnet.cli._app import app
+
+    res = CliRunner().invoke(app, ["network-demo", "--out", str(tmp_path), "--requests", "12", "--steps", "3"])
+    assert res.exit_code == 0, res.output
+    assert "Shannon throughput" in res.output
+    data = json.loads((tmp_path / "network_demo.json").read_text())
+    assert data["accepted"] == 12 and data["throughput_Tbps"]["optimised"] >= data["throughput_Tbps"]["uniform"] * 0.999
+    assert (tmp_path / "network_demo.png").stat().st_size > 10_000

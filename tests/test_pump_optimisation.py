@@ -44,6 +44,7 @@ def test_optimise_pumps_without_budget():
     assert np.all(np.asarray(res.backward_power) <= 0.12 + 1e-12)
 
 
+@pytest.mark.slow  # 40 s; `make demo-raman` runs the joint optimisation
 def test_optimise_pump_frequencies_and_launch_powers():
     """Pump frequencies (bounded shift) and launch powers (bounded dB change) optimised jointly."""
     import optnet as on
