@@ -117,9 +117,9 @@ class Topology:
             raise ValueError(f"The path {list(path)!r} visits a node twice (not a path).")
         return tuple(self.link_index(a, b) for a, b in zip(nodes[:-1], nodes[1:]))
 
-    def path_length(self, route: Sequence[int]) -> float:
+    def path_length(self, route: "Sequence[int] | np.ndarray") -> float:
         """Total length (m) of a route given as link indices."""
-        return float(sum(self.length[k] for k in route))
+        return float(sum(self.length[int(k)] for k in route))
 
     def to_networkx(self):
         """A networkx `DiGraph` (or `Graph` if undirected) with `length` (m) on each edge and the

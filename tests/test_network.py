@@ -241,3 +241,21 @@ def test_network_demo_command(tmp_path):
     data = json.loads((tmp_path / "network_demo.json").read_text())
     assert data["accepted"] == 12 and data["throughput_Tbps"]["optimised"] >= data["throughput_Tbps"]["uniform"] * 0.999
     assert (tmp_path / "network_demo.png").stat().st_size > 10_000
+
+
+def test_qot_aware_rmsa(nsfnet, net):
+    """QoT-aware KSP-FF: every lightpath it keeps meets its format's required SNR once all are in
+    place (established ones are protected), denser formats on shorter paths; an impossible margin
+    blocks everything."""
+    paths = on.k_shortest_paths(nsfnet, 2)
+    req = on.incremental_requests(jax.random.PRNGKey(5), 10, nsfnet.n_nodes, bit_rate_gbps=(100, 400))
+    q = on.qot_first_fit(net, paths, req, max_per_link=16, margin_db=1.0)
+    active = np.asarray(q.lightpaths.active)
+    assert active.sum() >= 8 and np.all(np.asarray(q.allocation.accepted) == active)
+    gsnr = np.asarray(net(q.lightpaths).gsnr)
+    assert np.all(gsnr[active] >= np.asarray(q.threshold)[active])
+    bits = np.array([f.bits_per_symbol for f in on.STANDARD_FORMATS])[np.asarray(q.format)[active]]
+    length = np.array([nsfnet.path_length(r[r >= 0]) for r in np.asarray(q.lightpaths.route)[active]])
+    assert np.corrcoef(bits, length)[0, 1] < 0  # longer paths, sparser formats
+    blocked = on.qot_first_fit(net, paths, req, max_per_link=16, margin_db=60.0)
+    assert not np.any(np.asarray(blocked.allocation.accepted))
