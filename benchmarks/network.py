@@ -16,13 +16,13 @@ if "--devices" in sys.argv:  # the sweep child process: devices must be set befo
 import jax
 
 jax.config.update("jax_enable_x64", "--x64" in sys.argv)
-import jax.numpy as jnp  # noqa: E402
+import jax.numpy as jnp
 
-import optnet as on  # noqa: E402
-from optnet.io import load_topology  # noqa: E402
+import optnet as on
+from optnet.io import load_topology
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dispatch import best_of  # noqa: E402
+from dispatch import best_of
 
 
 def nsfnet_lightpaths(n=200):
@@ -48,7 +48,7 @@ def physics():
         jax.block_until_ready(grad(lp.power))
         grad_compile = time.perf_counter() - t0
         gradient = best_of(grad, lp.power, reps=20)
-        print(f"{str(mode):>12} {compile_s:>11.2f} {forward:>12.3f} {grad_compile:>16.2f} {gradient:>13.3f}")
+        print(f"{mode!s:>12} {compile_s:>11.2f} {forward:>12.3f} {grad_compile:>16.2f} {gradient:>13.3f}")
     return topo, net, paths
 
 
@@ -70,7 +70,7 @@ def routing(topo, net, paths):
 def sweep_child():
     topo, net, paths, lp = nsfnet_lightpaths()
     plans = lp.power * jnp.linspace(0.5, 2.0, 64)[:, None]
-    fn = lambda p: net(lp.with_power(p), max_per_link=32).total_throughput()  # noqa: E731
+    fn = lambda p: net(lp.with_power(p), max_per_link=32).total_throughput()
     jax.block_until_ready(on.sweep(fn, plans))
     t0 = time.perf_counter()
     jax.block_until_ready(on.sweep(fn, plans))

@@ -69,7 +69,7 @@ def accepted_requests(problem: RsaProblem, logits: Float[Array, "requests k slot
     """Whether each request is accepted when each takes the argmax (path, first slot) of its
     logits in arrival order (a request whose window is busy on a link of its path is blocked).
     With a temperature, the straight-through estimators make the count differentiable."""
-    n_req, k, n_slots = problem.shape
+    _, k, n_slots = problem.shape
     occupancy = jnp.zeros((problem.on_path.shape[-1], n_slots))
     masked = jnp.where(problem.feasible > 0, logits, _NEG)
 
@@ -92,7 +92,7 @@ def first_fit_logits(problem: RsaProblem, logits=None, *, scale: float = 3.0):
     one moves to the first free (path in candidate order, lowest slot) action, if any. Returns the
     repaired logits (a repaired request's logits become `scale` x one-hot). From zero logits (no
     preference) this is KSP-FF."""
-    n_req, k, n_slots = problem.shape
+    _, k, n_slots = problem.shape
     logits = jnp.zeros(problem.shape) if logits is None else logits
     occupancy = jnp.zeros((problem.on_path.shape[-1], n_slots))
 

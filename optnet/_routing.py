@@ -87,8 +87,9 @@ def k_shortest_paths(
       broken in a fixed pseudo-random order drawn from `seed`), "hops" (then length) or "length".
     - `modulations`: the reach table (default `ModulationTable.deeprmsa()`).
     """
-    import networkx as nx
     from itertools import islice
+
+    import networkx as nx
 
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"`k` must be a positive int; got {k!r}.")

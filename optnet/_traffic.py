@@ -147,6 +147,6 @@ def ksp_first_fit(paths: PathTable, requests: Requests, n_links: int, grid: "Slo
 @eqx.filter_jit
 def _ksp_first_fit(paths, requests, n_links, grid, guard):
     busy = jnp.zeros((n_links + 1, grid.n_slots))
-    step = lambda b, r: _ksp_ff_step(paths, n_links, grid, guard, b, r)  # noqa: E731
+    step = lambda b, r: _ksp_ff_step(paths, n_links, grid, guard, b, r)
     xs = (requests.source, requests.destination, requests.bit_rate, requests.arrival, requests.holding)
     return jax.lax.scan(step, busy, xs)[1]

@@ -139,7 +139,7 @@ def _soft_round(x, temperature):
     return base + jax.nn.sigmoid((x - base - 0.5) / temperature)
 
 
-def round(x, *, temperature: "float | jax.Array | None" = None):  # noqa: A001 - the name users expect
+def round(x, *, temperature: "float | jax.Array | None" = None):
     """round(x) (half to even, as `jnp.round`); surrogate `floor(x) + sigmoid((frac(x) - 1/2)/T)`."""
     if _check(temperature) is None:
         return jnp.round(x)

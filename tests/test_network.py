@@ -7,11 +7,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import JIT_ERRORS
 
 import optnet as on
 from optnet.io import SHIPPED, load_topology
-
-from helpers import JIT_ERRORS
 
 GRID = on.SlotGrid.uniform(100)
 
