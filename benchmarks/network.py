@@ -64,7 +64,7 @@ def routing(topo, net, paths):
     q = jax.block_until_ready(on.qot_first_fit(net, paths, traffic, max_per_link=64))
     wall = time.perf_counter() - t0
     print(f"QoT-aware KSP-FF (GN check on every candidate): {150 / wall:,.0f} requests/s, "
-          f"{int(q.evaluations.sum()) / wall:,.0f} network evaluations/s (150 requests, C band)")
+          f"{int(q.evaluations.sum()) / wall:,.0f} candidates/s (150 requests, C band)")
 
 
 def sweep_child():

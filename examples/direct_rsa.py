@@ -34,7 +34,8 @@ def run(seed: int, n_requests: int, rounds: int, steps: int, dynamic: bool) -> d
     t0 = time.perf_counter()
     scratch = on.direct_rsa(problem, rounds=rounds, steps=steps)
     pure = on.direct_rsa(problem, rounds=rounds, steps=steps, repair=False)
-    refined = on.direct_rsa(problem, on.first_fit_logits(problem), rounds=rounds, steps=steps)
+    # the KSP-FF solution as soft preferences (small logits), which the gradient can still move
+    refined = on.direct_rsa(problem, on.first_fit_logits(problem, scale=0.3), rounds=rounds, steps=steps)
     return {"seed": seed, "ksp_ff": kspff, "scratch": int(scratch.accepted), "scratch_gradient_only": int(pure.accepted),
             "from_ksp_ff": int(refined.accepted), "seconds": time.perf_counter() - t0}
 

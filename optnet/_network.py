@@ -232,29 +232,13 @@ def _route_sums(net: Network, lp: Lightpaths, bounds: tuple[int, ...]):
         table, jnp.any(rank[:, -1] + 1 > bound),
         "A link carries more lightpaths than its `max_per_link` bound; raise it (or leave it to the default).",
     )
-    frequency = lp.centre_frequency(net.grid)
-    dtype = lp.power.dtype
     offset = np.zeros(n_links, np.int64)  # where each link's positions start in the flat results
     ase, nli, start = [], [], 0
     for k in sorted(set(bounds)):
         members = np.flatnonzero(bound == k)
         offset[members] = start + k * np.arange(members.size)
         start += k * members.size
-        sub_rank, sub_table = rank[members], table[members]
-        position = jnp.where((sub_table >= 0) & (sub_rank < k), sub_rank, k)
-        compact = jnp.full((members.size, k), -1, jnp.int32)
-        compact = compact.at[jnp.arange(members.size)[:, None], position].set(sub_table, mode="drop")
-        present = compact >= 0
-        index = jnp.maximum(compact, 0)
-        spectra = _stacked_spectrum(
-            # an empty position sits on the lowest slot with zero power: it adds nothing
-            jnp.where(present, frequency[index], jnp.asarray(net.grid.centres[0], dtype)),
-            jnp.where(present, lp.symbol_rate[index], jnp.asarray(net.grid.slot_width, dtype)),
-            jnp.where(present, lp.power[index], 0.0),
-            jnp.where(present, lp.excess_kurtosis[index], 0.0),
-        )
-        span = jax.tree.map(lambda x: x[members], net.span) if members.size < n_links else net.span
-        a, n = _link_budgets(net.nli, span, np.asarray(net.n_spans)[members], spectra)
+        a, n = link_nsr(net, lp, table[members], rank[members], members, k)
         ase.append(a.reshape(-1))
         nli.append(n.reshape(-1))
     flat = jnp.where(valid, jnp.asarray(offset)[link] + jnp.maximum(rank[link, slot], 0), 0)
@@ -266,6 +250,29 @@ def _route_sums(net: Network, lp: Lightpaths, bounds: tuple[int, ...]):
     return over_route(ase), over_route(nli)
 
 
+def link_nsr(net: Network, lp: Lightpaths, owner, rank, links, k: int):
+    """ASE and NLI noise-to-signal ratios, `(len(links), k)`, of the channel positions of `links`
+    (indices), whose slots hold the lightpaths `owner` (row of the lightpath starting at each slot,
+    -1 for none) at positions `rank` (their order on the link), compacted to `k` positions."""
+    n = owner.shape[0]
+    position = jnp.where((owner >= 0) & (rank < k), rank, k)
+    compact = jnp.full((n, k), -1, jnp.int32)
+    compact = compact.at[jnp.arange(n)[:, None], position].set(owner, mode="drop")
+    present = compact >= 0
+    index = jnp.maximum(compact, 0)
+    dtype = lp.power.dtype
+    spectra = _stacked_spectrum(
+        # an empty position sits on the lowest slot with zero power: it adds nothing
+        jnp.where(present, lp.centre_frequency(net.grid)[index], jnp.asarray(net.grid.centres[0], dtype)),
+        jnp.where(present, lp.symbol_rate[index], jnp.asarray(net.grid.slot_width, dtype)),
+        jnp.where(present, lp.power[index], 0.0),
+        jnp.where(present, lp.excess_kurtosis[index], 0.0),
+    )
+    every = isinstance(links, np.ndarray) and links.size == net.n_links
+    span = net.span if every else jax.tree.map(lambda x: x[links], net.span)
+    return _link_budgets(net.nli, span, jnp.asarray(net.n_spans)[links], spectra)
+
+
 def _stacked_spectrum(frequency, symbol_rate, power, kurtosis) -> Spectrum:
     """A `Spectrum` per link (leading `links` axis), built without the per-channel checks (the
     network checks the lightpaths instead)."""
@@ -274,7 +281,7 @@ def _stacked_spectrum(frequency, symbol_rate, power, kurtosis) -> Spectrum:
     )
 
 
-def _link_budgets(model: AbstractNLIModel, span: FibreSpan, n_spans: np.ndarray, spectra: Spectrum):
+def _link_budgets(model: AbstractNLIModel, span: FibreSpan, n_spans, spectra: Spectrum):
     """ASE and NLI noise-to-signal ratio of every channel position of the links whose stacked spans
     are `span` (`n_spans` each) and channels `spectra`, each `(links, positions)`."""
     counts = jnp.asarray(n_spans, spectra.power.dtype)

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 from ._lightpaths import Lightpaths
-from ._network import Network
+from ._network import Network, link_nsr
 from ._routing import PathTable, first_fit
 from ._throughput import STANDARD_FORMATS, ModulationFormat, required_snr
 from ._traffic import Allocation, Requests
@@ -17,14 +17,15 @@ from ._units import db_to_linear
 class QotAllocation(eqx.Module):
     """Outcome of `qot_first_fit`: the `allocation` (path, slots) of each request, the
     `lightpaths` established (one row per request; blocked rows inactive), each row's `format`
-    (index into the formats; -1 blocked), its `threshold` (required SNR, linear, margin excluded)
-    and the `evaluations` of the network the request needed."""
+    (index into the formats; -1 blocked), its `threshold` (required SNR, linear, margin excluded),
+    the candidates each request tried (`evaluations`) and the final `gsnr` (linear) of every row."""
 
     allocation: Allocation
     lightpaths: Lightpaths
     format: Int[Array, " requests"]
     threshold: Float[Array, " requests"]
     evaluations: Int[Array, " requests"]
+    gsnr: Float[Array, " requests"]
 
 
 def qot_first_fit(
@@ -49,8 +50,9 @@ def qot_first_fit(
     format's required SNR at the pre-FEC `ber` plus `margin_db`, and every lightpath already
     established still meets its own format's requirement; else the next candidate is tried.
 
-    One jitted `lax.scan` over the requests with a `lax.while_loop` over candidates; each candidate
-    tried costs one evaluation of the network. `max_per_link` (static) bounds the lightpaths on one
+    One jitted `lax.scan` over the requests with a `lax.while_loop` over candidates; a candidate
+    re-evaluates only the links of its path (the others are unchanged), with the NLI of each
+    link from the channels on it. `max_per_link` (static) bounds the lightpaths on one
     link (default: the slot count, or the number of requests if smaller)."""
     grid = network.grid
     n_req = requests.n_requests
@@ -73,54 +75,87 @@ def _run(network, paths, requests, power, bps, kurtosis, threshold, margin, roll
     grid = network.grid
     n_req = requests.n_requests
     n_links, n_slots = network.n_links, grid.n_slots
-    table = Lightpaths.empty(n_req, paths.links.shape[-1])
-    busy = jnp.zeros((n_links + 1, n_slots), bool)  # the last row pads routes
-    thresholds = jnp.zeros(n_req)
+    hops = paths.links.shape[-1]
+    band = grid.band if len(grid.bands) > 1 else None
+    # state: the lightpaths, which lightpath starts at each slot of each link (-1: none; row
+    # n_links is a sink for padded hops), each such lightpath's NSR on that link (ASE + NLI), the
+    # ROADM and transceiver NSR of each lightpath, and each lightpath's required SNR
+    state = (Lightpaths.empty(n_req, hops), jnp.full((n_links + 1, n_slots), -1, jnp.int32),
+             jnp.zeros((n_links + 1, n_slots)), jnp.zeros(n_req), jnp.zeros(n_req))
     candidates = k * n_formats
+    transceiver = 0.0 if network.transceiver is None else 1.0 / network.transceiver.snr
 
-    def step(carry, r):
-        table, busy, thresholds = carry
+    def gsnr_of(table, nsr, fixed):
+        valid = (table.route >= 0) & table.active[:, None]
+        on_route = nsr[jnp.where(valid, table.route, n_links), table.first_slot[:, None]]
+        total = jnp.sum(jnp.where(valid, on_route, 0.0), axis=-1) + fixed
+        return jnp.where(table.active, 1.0 / jnp.where(table.active, total, 1.0), 0.0)
+
+    def step(state, r):
+        table, owner, nsr, fixed, thresholds = state
         row = paths.pair(requests.source[r], requests.destination[r])
 
         def attempt(c):
             p, f = c // n_formats, c % n_formats
             links = paths.links[row, p]
+            hop = links >= 0
+            sink = jnp.where(hop, links, n_links)
             rate = requests.bit_rate[r] / (polarisations * bps[f])
             width = (jnp.ceil(rate * (1 + roll_off) / grid.slot_width - 1e-9) + guard).astype(jnp.int32)
-            free = ~jnp.any(busy[jnp.where(links >= 0, links, n_links)], axis=0)
-            found, slot = first_fit(free, width, grid.band if len(grid.bands) > 1 else None)
+            free = jnp.all(_free_slots(owner, table, sink), axis=0)
+            found, slot = first_fit(free, width, band)
             found = found & paths.valid[row, p]
             slot = slot.astype(jnp.int32)
             trial = table.add(r, links, slot, width, power, rate, kurtosis[f])
-            gsnr = Network._evaluate(network, trial, max_per_link).gsnr
+            # only the links of the new lightpath change: re-evaluate them, with it in place
+            new_owner = owner.at[sink, slot].set(jnp.where(hop, r, -1).astype(jnp.int32))
+            rows = new_owner[sink]
+            rank = jnp.cumsum(rows >= 0, axis=1, dtype=jnp.int32) - 1
+            ase, nli = link_nsr(network, trial, rows, rank, jnp.where(hop, links, 0), max_per_link)
+            per_slot = jnp.where(rows >= 0, jnp.take_along_axis(ase + nli, jnp.clip(rank, 0, max_per_link - 1), axis=1), 0.0)
+            new_nsr = nsr.at[sink].set(per_slot)
+            f_r = trial.centre_frequency(grid)[r]
+            extra = transceiver + (0.0 if network.roadm is None else
+                                   network.roadm.path_nsr(f_r, rate, power, jnp.maximum(jnp.sum(hop) - 1, 0)))
+            new_fixed = fixed.at[r].set(extra)
+            gsnr = gsnr_of(trial, new_nsr, new_fixed)
+            gsnr = eqx.error_if(
+                gsnr, found & jnp.any(rank[:, -1] + 1 > max_per_link),
+                f"qot_first_fit: a link would carry more than `max_per_link`={max_per_link} lightpaths; raise it.",
+            )
             others_ok = jnp.all(jnp.where(table.active, gsnr >= thresholds, True))
             ok = found & (gsnr[r] >= threshold[f] * margin) & others_ok
-            return ok, trial, links, slot, width
+            return ok, (trial, new_owner, new_nsr, new_fixed), slot, width
 
-        def cond(state):
-            c, ok = state[0], state[1]
+        def cond(carry):
+            c, ok = carry[0], carry[1]
             return (~ok) & (c < candidates)
 
-        def body(state):
-            c = state[0]
-            ok, trial, links, slot, width = attempt(c)
-            return c + 1, ok, trial, links, slot, width
+        def body(carry):
+            ok, new, slot, width = attempt(carry[0])
+            return carry[0] + 1, ok, new, slot, width
 
-        init = (jnp.int32(0), jnp.bool_(False), table, paths.links[row, 0], jnp.int32(0), jnp.int32(1))
-        tried, ok, trial, links, slot, width = jax.lax.while_loop(cond, body, init)
+        init = (jnp.int32(0), jnp.bool_(False), (table, owner, nsr, fixed), jnp.int32(0), jnp.int32(1))
+        tried, ok, new, slot, width = jax.lax.while_loop(cond, body, init)
         c = tried - 1
-        table = jax.tree.map(lambda new, old: jnp.where(ok, new, old), trial, table)
-        s = jnp.arange(n_slots)
-        window = ok & (s >= slot) & (s < slot + width)
-        rows = jnp.where(links >= 0, links, n_links + 1)
-        busy = busy.at[rows].set(busy[jnp.where(links >= 0, links, n_links)] | window, mode="drop")
+        table, owner, nsr, fixed = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, (table, owner, nsr, fixed))
         f = c % n_formats
         thresholds = thresholds.at[r].set(jnp.where(ok, threshold[f], 0.0))
         out = (ok, jnp.where(ok, c // n_formats, -1), jnp.where(ok, slot, -1), jnp.where(ok, width, 0),
                jnp.where(ok, jnp.asarray(order)[f], -1), tried)
-        return (table, busy, thresholds), out
+        return (table, owner, nsr, fixed, thresholds), out
 
-    (table, _, thresholds), (ok, p, slot, width, fmt, tried) = jax.lax.scan(
-        step, (table, busy, thresholds), jnp.arange(n_req)
-    )
-    return QotAllocation(Allocation(ok, p, slot, width), table, fmt, thresholds, tried)
+    (table, _, nsr, fixed, thresholds), (ok, p, slot, width, fmt, tried) = jax.lax.scan(step, state, jnp.arange(n_req))
+    return QotAllocation(Allocation(ok, p, slot, width), table, fmt, thresholds, tried, gsnr_of(table, nsr, fixed))
+
+
+def _free_slots(owner, table, links):
+    """Free slots of each of `links` (rows of `owner`): no lightpath's window covers them."""
+    rows = owner[links]  # (hops, slots): the lightpath starting at each slot
+    width = jnp.where(rows >= 0, table.n_slots[jnp.maximum(rows, 0)], 0)
+    # slot s is busy if a window starting at s - j (j < width there) covers it
+    s = jnp.arange(rows.shape[-1])
+    start_cover = jnp.zeros(rows.shape, jnp.int32).at[jnp.arange(rows.shape[0])[:, None], s].add(width > 0)
+    end = jnp.clip(s + width, 0, rows.shape[-1])
+    stop_cover = jnp.zeros((rows.shape[0], rows.shape[-1] + 1), jnp.int32).at[jnp.arange(rows.shape[0])[:, None], end].add(width > 0)
+    return jnp.cumsum(start_cover - stop_cover[:, :-1], axis=-1) == 0

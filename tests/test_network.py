@@ -252,6 +252,7 @@ def test_qot_aware_rmsa(nsfnet, net):
     active = np.asarray(q.lightpaths.active)
     assert active.sum() >= 8 and np.all(np.asarray(q.allocation.accepted) == active)
     gsnr = np.asarray(net(q.lightpaths).gsnr)
+    np.testing.assert_allclose(q.gsnr, gsnr, rtol=1e-10)  # its link-by-link updates = a full evaluation
     assert np.all(gsnr[active] >= np.asarray(q.threshold)[active])
     bits = np.array([f.bits_per_symbol for f in on.STANDARD_FORMATS])[np.asarray(q.format)[active]]
     length = np.array([nsfnet.path_length(r[r >= 0]) for r in np.asarray(q.lightpaths.route)[active]])
