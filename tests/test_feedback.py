@@ -183,6 +183,7 @@ def test_bad_inputs(case1):
         fb.brute_force(plant, np.full(9, 20e9))
 
 
+@pytest.mark.slow  # 20-30 s; the command's argument errors are tested in test_cli_examples
 def test_cli_superchannel(tmp_path):
     from typer.testing import CliRunner
 

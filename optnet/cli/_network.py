@@ -44,7 +44,7 @@ def network_demo(
     active = np.asarray(lp.active)
     console.print(f"{topo.name}: {topo.n_nodes} nodes, {topo.n_links} fibres, C band ({net.grid.n_slots} slots); "
                   f"QoT-aware KSP-FF placed {active.sum()} of {requests} requests "
-                  f"({int(routed.evaluations.sum())} GN evaluations)", markup=False)
+                  f"({int(routed.evaluations.sum())} candidates evaluated)", markup=False)
 
     def throughput(p):  # Tb/s
         return net(lp.with_power(p)).total_throughput() / 1e12
