@@ -59,9 +59,9 @@ def routing(topo, net, paths):
     on.ksp_first_fit(paths, req, topo.n_links, 100).accepted.block_until_ready()
     print(f"KSP-FF without physics: {100_000 / (time.perf_counter() - t0):,.0f} requests/s (100,000 requests, 250 E)")
     traffic = on.incremental_requests(jax.random.PRNGKey(2), 150, topo.n_nodes, bit_rate_gbps=(100, 600))
-    jax.block_until_ready(on.qot_first_fit(net, paths, traffic, max_per_link=64))
+    jax.block_until_ready(on.qot_first_fit(net, paths, traffic, max_per_link=32))
     t0 = time.perf_counter()
-    q = jax.block_until_ready(on.qot_first_fit(net, paths, traffic, max_per_link=64))
+    q = jax.block_until_ready(on.qot_first_fit(net, paths, traffic, max_per_link=32))
     wall = time.perf_counter() - t0
     print(f"QoT-aware KSP-FF (GN check on every candidate): {150 / wall:,.0f} requests/s, "
           f"{int(q.evaluations.sum()) / wall:,.0f} candidates/s (150 requests, C band)")
