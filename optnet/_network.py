@@ -1,6 +1,7 @@
 """A network of fibre links and ROADMs, and the GSNR of every lightpath routed over it."""
 
 import math
+from collections.abc import Mapping, Sequence
 
 import equinox as eqx
 import jax
@@ -9,7 +10,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float
 
 from ._amplifier import Edfa, Roadm, Transceiver
-from ._checks import Rule, Rules, concrete, enforce, readable_errors, value_rules
+from ._checks import Rule, Rules, concrete, enforce, readable_errors, stack_modules, value_rules
 from ._fibre import Fibre
 from ._grid import SlotGrid
 from ._lightpaths import Lightpaths
@@ -67,18 +68,21 @@ class NetworkResult(eqx.Module):
 class Network(eqx.Module):
     """Fibre links between ROADM nodes, on a flexible frequency grid.
 
-    Every link is `n_spans` identical spans (the link length split evenly, each span ending in an
-    EDFA that restores the launch power). A lightpath's GSNR sums, over the links of its route, the
-    ASE and the NLI computed from the channels actually present on each link (interferers and the
-    ISRS tilt follow each link's load), plus the ROADM passes and the transceiver. Links add
+    Every link is a sequence of spans, each ending in an EDFA that restores the launch power: by
+    default `n_spans` identical spans (the link length split evenly), or the spans given for it.
+    A lightpath's GSNR sums, over the links of its route, the ASE and the NLI computed from the
+    channels actually present on each link (interferers and the ISRS tilt follow each link's
+    load), plus the ROADM passes and the transceiver. Links add
     incoherently; within a link SPM accumulates coherently (as in `GNLink`).
 
     **Fields:**
 
     - `topology`: the `Topology` (static).
     - `grid`: the `SlotGrid` (static).
-    - `span`: one `FibreSpan` per link, stacked (a leading `links` axis on every array field).
-    - `n_spans`: spans of each link (static).
+    - `span`: the distinct spans of each link, stacked with leading axes `(links, kinds)` (one kind
+      for an evenly split link; links with fewer kinds repeat their first).
+    - `span_counts`: how many times each kind occurs on each link, `(links, kinds)` (static; 0 for
+      padding). `n_spans` is their sum per link.
     - `nli`: the NLI model (`ClosedFormGN()` by default).
     - `roadm`: the `Roadm` at every node (its `n_express` is unused: a lightpath's express passes
       are its intermediate nodes), or None.
@@ -88,7 +92,7 @@ class Network(eqx.Module):
     topology: Topology = eqx.field(static=True)
     grid: SlotGrid = eqx.field(static=True)
     span: FibreSpan
-    n_spans: tuple[int, ...] = eqx.field(static=True)
+    span_counts: tuple[tuple[int, ...], ...] = eqx.field(static=True)
     nli: AbstractNLIModel
     roadm: Roadm | None
     transceiver: Transceiver | None
@@ -104,11 +108,17 @@ class Network(eqx.Module):
         nli: AbstractNLIModel | None = None,
         roadm: Roadm | None = None,
         transceiver: Transceiver | None = None,
+        spans: "Mapping[int | tuple, Sequence[FibreSpan | Fibre]] | None" = None,
     ):
         """Split each link of `topology` into the fewest equal spans of at most `max_span_length`
         m of `fibre` (its `length` is replaced; default: SSMF, `Fibre.from_datasheet()`), each
         followed by `amplifier` (default `Edfa` NF 5 dB restoring the launch power). `grid` defaults
-        to the C band; `roadm` to `Roadm.from_db()` (18 dB add/drop and express loss, NF 6 dB)."""
+        to the C band; `roadm` to `Roadm.from_db()` (18 dB add/drop and express loss, NF 6 dB).
+
+        `spans` gives links span by span: `{link: [FibreSpan or Fibre, ...]}`, the link as its
+        index or a `(node, node)` pair. Their amplifiers must restore the launch power, and they
+        must have the structure of the default span (same Raman gain model and tables); the
+        topology's length of such a link is not used."""
         if not isinstance(topology, Topology):
             raise TypeError(f"`topology` must be a Topology; got {type(topology).__name__}.")
         if not (np.isfinite(max_span_length) and 1e3 <= max_span_length <= 1e6):
@@ -117,13 +127,26 @@ class Network(eqx.Module):
         span = FibreSpan(fibre, amplifier)
         if not span.restores_launch_power:
             raise ValueError("A network's amplifiers must restore the launch power (`RestoreLoss`, the default gain control).")
-        counts = tuple(max(1, math.ceil(length / max_span_length - 1e-9)) for length in topology.length)
-        lengths = jnp.asarray([length / n for length, n in zip(topology.length, counts)])
-        stacked = jax.tree.map(lambda x: jnp.broadcast_to(x, (topology.n_links,) + jnp.shape(x)), span)
-        self.span = eqx.tree_at(lambda s: s.fibre.length, stacked, lengths)
+        counts = [max(1, math.ceil(length / max_span_length - 1e-9)) for length in topology.length]
+        kinds: list[list] = [
+            [eqx.tree_at(lambda s: s.fibre.length, span, jnp.asarray(length / n, jnp.result_type(float)))]
+            for length, n in zip(topology.length, counts)
+        ]
+        multiplicity = [[n] for n in counts]
+        for key, given in (spans or {}).items():
+            k = topology.link_index(*key) if isinstance(key, tuple) else int(key)
+            if not 0 <= k < topology.n_links:
+                raise ValueError(f"`spans`: link {key!r} is not a link of `{topology.name}`.")
+            items = [FibreSpan(s, amplifier) if isinstance(s, Fibre) else s for s in given]
+            if not items or not all(isinstance(s, FibreSpan) and s.restores_launch_power for s in items):
+                raise ValueError(f"`spans[{key!r}]` must be a non-empty list of FibreSpan (or Fibre) whose amplifiers restore the launch power.")
+            kinds[k], multiplicity[k] = items, [1] * len(items)
+        width = max(len(m) for m in multiplicity)
+        rows = [ks + [ks[0]] * (width - len(ks)) for ks in kinds]
+        self.span = stack_modules([stack_modules(r, "spans of a link") for r in rows], "links' spans")
+        self.span_counts = tuple(tuple(m + [0] * (width - len(m))) for m in multiplicity)
         self.topology = topology
         self.grid = SlotGrid.c_band() if grid is None else grid
-        self.n_spans = counts
         self.nli = ClosedFormGN() if nli is None else nli
         self.roadm = Roadm.from_db() if roadm is None else roadm
         self.transceiver = transceiver
@@ -132,10 +155,18 @@ class Network(eqx.Module):
     def n_links(self) -> int:
         return self.topology.n_links
 
+    @property
+    def n_spans(self) -> tuple[int, ...]:
+        """Spans of each link."""
+        return tuple(sum(c) for c in self.span_counts)
+
     def link(self, index: int) -> GNLink:
         """Link `index` as a `GNLink` (its spans; no ROADM or transceiver)."""
-        span = jax.tree.map(lambda x: x[index], self.span)
-        return GNLink.uniform(span, self.n_spans[index], nli=self.nli)
+        counts = self.span_counts[index]
+        kinds = [jax.tree.map(lambda x: x[index, j], self.span) for j in range(len(counts)) if counts[j]]
+        if len(kinds) == 1:
+            return GNLink.uniform(kinds[0], counts[0], nli=self.nli)
+        return GNLink([s for s, c in zip(kinds, counts) for _ in range(c)], nli=self.nli)
 
     def rules(self, lightpaths: Lightpaths) -> Rules:
         """The input rules of the network's modules and of `lightpaths` on it."""
@@ -234,11 +265,12 @@ def _route_sums(net: Network, lp: Lightpaths, bounds: tuple[int, ...]):
     )
     offset = np.zeros(n_links, np.int64)  # where each link's positions start in the flat results
     ase, nli, start = [], [], 0
-    for k in sorted(set(bounds)):
-        members = np.flatnonzero(bound == k)
+    used = np.asarray([sum(c > 0 for c in counts) for counts in net.span_counts])  # kinds of each link
+    for k, m in sorted({(int(b), int(u)) for b, u in zip(bounds, used)}):
+        members = np.flatnonzero((bound == k) & (used == m))
         offset[members] = start + k * np.arange(members.size)
         start += k * members.size
-        a, n = link_nsr(net, lp, table[members], rank[members], members, k)
+        a, n = link_nsr(net, lp, table[members], rank[members], members, k, kinds=m)
         ase.append(a.reshape(-1))
         nli.append(n.reshape(-1))
     flat = jnp.where(valid, jnp.asarray(offset)[link] + jnp.maximum(rank[link, slot], 0), 0)
@@ -250,10 +282,11 @@ def _route_sums(net: Network, lp: Lightpaths, bounds: tuple[int, ...]):
     return over_route(ase), over_route(nli)
 
 
-def link_nsr(net: Network, lp: Lightpaths, owner, rank, links, k: int):
+def link_nsr(net: Network, lp: Lightpaths, owner, rank, links, k: int, kinds: int | None = None):
     """ASE and NLI noise-to-signal ratios, `(len(links), k)`, of the channel positions of `links`
     (indices), whose slots hold the lightpaths `owner` (row of the lightpath starting at each slot,
-    -1 for none) at positions `rank` (their order on the link), compacted to `k` positions."""
+    -1 for none) at positions `rank` (their order on the link), compacted to `k` positions; the
+    links' first `kinds` span kinds (default all)."""
     n = owner.shape[0]
     position = jnp.where((owner >= 0) & (rank < k), rank, k)
     compact = jnp.full((n, k), -1, jnp.int32)
@@ -268,9 +301,12 @@ def link_nsr(net: Network, lp: Lightpaths, owner, rank, links, k: int):
         jnp.where(present, lp.power[index], 0.0),
         jnp.where(present, lp.excess_kurtosis[index], 0.0),
     )
-    every = isinstance(links, np.ndarray) and links.size == net.n_links
-    span = net.span if every else jax.tree.map(lambda x: x[links], net.span)
-    return _link_budgets(net.nli, span, jnp.asarray(net.n_spans)[links], spectra)
+    width = len(net.span_counts[0])
+    kinds = width if kinds is None else kinds
+    every = isinstance(links, np.ndarray) and links.size == net.n_links and kinds == width
+    span = net.span if every else jax.tree.map(lambda x: x[links, :kinds], net.span)
+    counts = jnp.asarray(np.asarray(net.span_counts)[:, :kinds], spectra.power.dtype)[links]
+    return _link_budgets(net.nli, span, counts, spectra)
 
 
 def _stacked_spectrum(frequency, symbol_rate, power, kurtosis) -> Spectrum:
@@ -281,18 +317,30 @@ def _stacked_spectrum(frequency, symbol_rate, power, kurtosis) -> Spectrum:
     )
 
 
-def _link_budgets(model: AbstractNLIModel, span: FibreSpan, n_spans, spectra: Spectrum):
-    """ASE and NLI noise-to-signal ratio of every channel position of the links whose stacked spans
-    are `span` (`n_spans` each) and channels `spectra`, each `(links, positions)`."""
-    counts = jnp.asarray(n_spans, spectra.power.dtype)
+def _link_budgets(model: AbstractNLIModel, span: FibreSpan, counts, spectra: Spectrum):
+    """ASE and NLI noise-to-signal ratio of every channel position of the links whose span kinds
+    are `span` (leading axes `(links, kinds)`), occurring `counts` times each, and whose channels
+    are `spectra`; each `(links, positions)`. The spans restore the launch power, so a link's NLI
+    follows from the sums over its spans (see `combine`)."""
 
-    def one(span, spectrum, n):
+    def one(kinds, spectrum, counts):
         f, b, p = spectrum.frequency, spectrum.symbol_rate, spectrum.power
-        out = span.propagate(spectrum, p)
-        nli = model.span(out.profile, spectrum)
-        eps = coherence_factor(jax.tree.map(lambda x: x[None], FibreSummary.of(span.fibre, f)), f, b) if model.coherent else jnp.zeros_like(f)
-        sums = SpanNLI(n * nli.spm * p**2, n * nli.xpm, n * nli.xpm_kurtosis, n * nli.asymptotic_kurtosis)
-        return n * _safe_ratio(out.ase, out.output_power), combine(model, sums, n, eps)
+
+        def per_kind(span):
+            out = span.propagate(spectrum, p)
+            return _safe_ratio(out.ase, out.output_power), model.span(out.profile, spectrum), FibreSummary.of(span.fibre, f)
+
+        ase, nli, fibre = jax.vmap(per_kind)(kinds)
+        n = jnp.sum(counts)
+
+        def total(x):
+            return jnp.tensordot(counts, x, axes=1)
+
+        sums = SpanNLI(total(nli.spm) * p**2, total(nli.xpm), total(nli.xpm_kurtosis), total(nli.asymptotic_kurtosis))
+        # the span-averaged fibre of the coherence factor (Poggiolini, JLT 30(24), 2012, Eq. (22))
+        mean = jax.tree.map(lambda x: (total(x) / n)[None], fibre)
+        eps = coherence_factor(mean, f, b) if model.coherent else jnp.zeros_like(f)
+        return total(ase), combine(model, sums, n, eps)
 
     links, positions = spectra.frequency.shape
     batch = max(1, min(links, _PAIRS_PER_BATCH // (positions * positions)))

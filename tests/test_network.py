@@ -259,3 +259,24 @@ def test_qot_aware_rmsa(nsfnet, net):
     assert np.corrcoef(bits, length)[0, 1] < 0  # longer paths, sparser formats
     blocked = on.qot_first_fit(net, paths, req, max_per_link=16, margin_db=60.0)
     assert not np.any(np.asarray(blocked.allocation.accepted))
+
+
+def test_link_given_span_by_span(nsfnet):
+    """A link given span by span (three different spans) gives its `GNLink`'s result, and the
+    others keep their even split."""
+    k = nsfnet.link_index("WA", "CA1")
+    spans = [on.Fibre.from_datasheet(80.0), on.Fibre.from_datasheet(62.0, attenuation_db_km=0.18),
+             on.Fibre.from_datasheet(75.0, dispersion_ps_nm_km=16.0)]
+    net = on.Network(nsfnet, grid=GRID, spans={("WA", "CA1"): spans})
+    other = nsfnet.link_index("CA1", "CA2")
+    assert net.n_spans[k] == 3 and net.n_spans[other] == int(np.ceil(nsfnet.length[other] / 80e3))
+    lp = on.Lightpaths.from_paths(nsfnet, [["WA", "CA1"]] * 4, first_slot=[0, 10, 30, 60], n_slots=3,
+                                  grid=GRID, symbol_rate=32e9, power_dbm=[0.0, 1.0, -1.0, 2.0], modulation="16QAM",
+                                  max_hops=2)
+    link = on.GNLink([on.FibreSpan(f) for f in spans])
+    spectrum = on.Spectrum(lp.centre_frequency(GRID), 32e9, lp.power, 0.0, on.EXCESS_KURTOSIS["16QAM"])
+    expected = 1 / (1 / link(spectrum).gsnr + net.roadm.nsr(spectrum.frequency, 32e9, lp.power))
+    np.testing.assert_allclose(net(lp).gsnr, expected, rtol=1e-12)
+    np.testing.assert_allclose(net.link(k)(spectrum).gsnr, link(spectrum).gsnr, rtol=1e-12)
+    with pytest.raises(ValueError, match="restore the launch power"):
+        on.Network(nsfnet, spans={k: [on.FibreSpan(spans[0], on.Edfa.from_db(5.0, 16.0))]})
