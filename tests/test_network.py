@@ -280,3 +280,23 @@ def test_link_given_span_by_span(nsfnet):
     np.testing.assert_allclose(net.link(k)(spectrum).gsnr, link(spectrum).gsnr, rtol=1e-12)
     with pytest.raises(ValueError, match="restore the launch power"):
         on.Network(nsfnet, spans={k: [on.FibreSpan(spans[0], on.Edfa.from_db(5.0, 16.0))]})
+
+
+def test_float32_matches_float64(nsfnet, routed):
+    """The same routed load in float32: GSNR within 1e-4 dB, gradient within 1e-4 relative."""
+    arrays = [np.asarray(x) for x in jax.tree.leaves(routed)]
+
+    def run():
+        net = on.Network(nsfnet, grid=GRID)
+        lp = jax.tree.unflatten(jax.tree.structure(routed), [
+            jnp.asarray(a, jnp.result_type(float)) if a.dtype.kind == "f" else jnp.asarray(a) for a in arrays])
+        g = jax.grad(lambda p: net(lp.with_power(p)).total_throughput() / 1e12)(lp.power)
+        return np.asarray(net(lp).gsnr_db, float), np.asarray(g, float), g.dtype
+
+    with jax.enable_x64(False):
+        gsnr32, g32, dtype = run()
+    gsnr64, g64, _ = run()
+    active = np.asarray(routed.active)
+    assert dtype == jnp.float32
+    np.testing.assert_allclose(gsnr32[active], gsnr64[active], atol=1e-4)
+    assert np.all(np.isfinite(g32)) and np.max(np.abs(g32 - g64)) < 1e-4 * np.max(np.abs(g64))
