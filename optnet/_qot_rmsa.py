@@ -81,7 +81,8 @@ def _run(network, paths, requests, power, bps, kurtosis, threshold, margin, roll
     # n_links is a sink for padded hops), each such lightpath's NSR on that link (ASE + NLI), the
     # ROADM and transceiver NSR of each lightpath, and each lightpath's required SNR
     state = (Lightpaths.empty(n_req, hops), jnp.full((n_links + 1, n_slots), -1, jnp.int32),
-             jnp.zeros((n_links + 1, n_slots)), jnp.zeros(n_req), jnp.zeros(n_req))
+             jnp.zeros((n_links + 1, n_slots)), jnp.zeros(n_req), jnp.zeros(n_req),
+             jnp.zeros((n_links + 1, n_slots), bool))  # the last: occupied slots
     candidates = k * n_formats
     transceiver = 0.0 if network.transceiver is None else 1.0 / network.transceiver.snr
 
@@ -92,7 +93,7 @@ def _run(network, paths, requests, power, bps, kurtosis, threshold, margin, roll
         return jnp.where(table.active, 1.0 / jnp.where(table.active, total, 1.0), 0.0)
 
     def step(state, r):
-        table, owner, nsr, fixed, thresholds = state
+        table, owner, nsr, fixed, thresholds, busy = state
         row = paths.pair(requests.source[r], requests.destination[r])
 
         def attempt(c):
@@ -102,7 +103,7 @@ def _run(network, paths, requests, power, bps, kurtosis, threshold, margin, roll
             sink = jnp.where(hop, links, n_links)
             rate = requests.bit_rate[r] / (polarisations * bps[f])
             width = (jnp.ceil(rate * (1 + roll_off) / grid.slot_width - 1e-9) + guard).astype(jnp.int32)
-            free = jnp.all(_free_slots(owner, table, sink), axis=0)
+            free = ~jnp.any(busy[sink], axis=0)
             found, slot = first_fit(free, width, band)
             found = found & paths.valid[row, p]
             slot = slot.astype(jnp.int32)
@@ -125,7 +126,9 @@ def _run(network, paths, requests, power, bps, kurtosis, threshold, margin, roll
             )
             others_ok = jnp.all(jnp.where(table.active, gsnr >= thresholds, True))
             ok = found & (gsnr[r] >= threshold[f] * margin) & others_ok
-            return ok, (trial, new_owner, new_nsr, new_fixed), slot, width
+            window = (jnp.arange(n_slots) >= slot) & (jnp.arange(n_slots) < slot + width)
+            new_busy = busy.at[sink].set(busy[sink] | (hop[:, None] & window))
+            return ok, (trial, new_owner, new_nsr, new_fixed, new_busy), slot, width
 
         def cond(carry):
             c, ok = carry[0], carry[1]
@@ -135,27 +138,16 @@ def _run(network, paths, requests, power, bps, kurtosis, threshold, margin, roll
             ok, new, slot, width = attempt(carry[0])
             return carry[0] + 1, ok, new, slot, width
 
-        init = (jnp.int32(0), jnp.bool_(False), (table, owner, nsr, fixed), jnp.int32(0), jnp.int32(1))
+        init = (jnp.int32(0), jnp.bool_(False), (table, owner, nsr, fixed, busy), jnp.int32(0), jnp.int32(1))
         tried, ok, new, slot, width = jax.lax.while_loop(cond, body, init)
         c = tried - 1
-        table, owner, nsr, fixed = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, (table, owner, nsr, fixed))
+        table, owner, nsr, fixed, busy = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, (table, owner, nsr, fixed, busy))
         f = c % n_formats
         thresholds = thresholds.at[r].set(jnp.where(ok, threshold[f], 0.0))
         out = (ok, jnp.where(ok, c // n_formats, -1), jnp.where(ok, slot, -1), jnp.where(ok, width, 0),
                jnp.where(ok, jnp.asarray(order)[f], -1), tried)
-        return (table, owner, nsr, fixed, thresholds), out
+        return (table, owner, nsr, fixed, thresholds, busy), out
 
-    (table, _, nsr, fixed, thresholds), (ok, p, slot, width, fmt, tried) = jax.lax.scan(step, state, jnp.arange(n_req))
+    (table, _, nsr, fixed, thresholds, _), (ok, p, slot, width, fmt, tried) = jax.lax.scan(step, state, jnp.arange(n_req))
     return QotAllocation(Allocation(ok, p, slot, width), table, fmt, thresholds, tried, gsnr_of(table, nsr, fixed))
 
-
-def _free_slots(owner, table, links):
-    """Free slots of each of `links` (rows of `owner`): no lightpath's window covers them."""
-    rows = owner[links]  # (hops, slots): the lightpath starting at each slot
-    width = jnp.where(rows >= 0, table.n_slots[jnp.maximum(rows, 0)], 0)
-    # slot s is busy if a window starting at s - j (j < width there) covers it
-    s = jnp.arange(rows.shape[-1])
-    start_cover = jnp.zeros(rows.shape, jnp.int32).at[jnp.arange(rows.shape[0])[:, None], s].add(width > 0)
-    end = jnp.clip(s + width, 0, rows.shape[-1])
-    stop_cover = jnp.zeros((rows.shape[0], rows.shape[-1] + 1), jnp.int32).at[jnp.arange(rows.shape[0])[:, None], end].add(width > 0)
-    return jnp.cumsum(start_cover - stop_cover[:, :-1], axis=-1) == 0
