@@ -184,7 +184,7 @@ class Network(eqx.Module):
 
         `max_per_link` (static) bounds the lightpaths on a link: the NLI of a link costs its bound
         squared. An int bounds every link; a tuple gives one bound per link (links are evaluated
-        in groups of equal bound); "per_link" takes each link's load rounded up to a power of two
+        in groups of equal bound); "per_link" takes each link's load rounded up to 2^n or 1.5 x 2^n
         (the least work for fixed routes, e.g. launch-power optimisation; a new compilation when
         a link changes group). The default (None) is the busiest link's load rounded up to a
         power of two when the routes are known here, else the slot count (always enough)."""
@@ -238,10 +238,14 @@ def _bounds(net: Network, lp: Lightpaths, max_per_link) -> "int | tuple[int, ...
     links = route[active][route[active] >= 0]
     load = np.bincount(links[links < net.n_links], minlength=net.n_links)
 
-    def rounded(x):
-        return min(n_slots, max(8, 1 << (max(int(x), 1) - 1).bit_length()))
+    def rounded(x, fine=False):
+        """x rounded up to a power of two, or (`fine`) to 2^n or 1.5 x 2^n; at least 8."""
+        p = 1 << (max(int(x), 1) - 1).bit_length()
+        if fine and x <= 3 * p // 4:
+            p = 3 * p // 4
+        return min(n_slots, max(8, p))
 
-    return rounded(load.max()) if max_per_link is None else tuple(rounded(x) for x in load)
+    return rounded(load.max()) if max_per_link is None else tuple(rounded(x, fine=True) for x in load)
 
 
 def _route_sums(net: Network, lp: Lightpaths, bounds: tuple[int, ...]):
