@@ -13,7 +13,7 @@ import optax
 from jaxtyping import Array, Float, Int
 
 from . import straight_through as st
-from ._routing import PathTable, slots_needed
+from ._routing import PathTable, slots_needed, window_sum
 from ._traffic import Requests
 
 _NEG = -1e9  # logit of an impossible action (a window past the band edge, a missing path)
@@ -49,14 +49,6 @@ class RsaProblem(eqx.Module):
         return self.feasible.shape
 
 
-def _window_sum(x, width):
-    """sum_{j < width} x[..., s + j] at each s (0 past the end), by a cumulative sum."""
-    n = x.shape[-1]
-    c = jnp.concatenate([jnp.zeros(x.shape[:-1] + (1,), x.dtype), jnp.cumsum(x, axis=-1)], axis=-1)
-    end = jnp.minimum(jnp.arange(n) + width[..., None], n)
-    return jnp.take_along_axis(c, end, axis=-1) - c[..., :n]
-
-
 def _spread(x, width):
     """sum_{j < width} x[..., s - j] at each s: a one-hot start spread over its window."""
     n = x.shape[-1]
@@ -78,7 +70,7 @@ def accepted_requests(problem: RsaProblem, logits: Float[Array, "requests k slot
         choice = st.argmax_one_hot(a.reshape(-1), temperature=temperature).reshape(k, n_slots)
         # busy[p, s] = 1 - prod over the path's links of (1 - occ): exact for 0/1 occupancy
         busy = 1 - jnp.exp(on_path @ jnp.log1p(-jnp.clip(occ, 0.0, 1.0 - 1e-6)))
-        clash = _window_sum(busy, width)
+        clash = window_sum(busy, width)
         free = (clash < 0.5).astype(occ.dtype) if temperature is None else st.less(clash, 0.5, temperature=temperature)
         ok = jnp.sum(choice * free)
         used = _spread(choice * ok, width)  # (k, slots)
@@ -100,7 +92,7 @@ def first_fit_logits(problem: RsaProblem, logits=None, *, scale: float = 3.0):
         a, on_path, width, feasible = xs
         masked = jnp.where(feasible > 0, a, _NEG)
         busy = (on_path @ occ) > 0.5
-        free = (_window_sum(busy.astype(occ.dtype), width) < 0.5) & (feasible > 0)
+        free = (window_sum(busy.astype(occ.dtype), width) < 0.5) & (feasible > 0)
         index = jnp.argmax(masked.reshape(-1))
         keep = free.reshape(-1)[index] & (jnp.max(masked) > _NEG / 2) & jnp.any(a != 0)
         fallback = jnp.argmax(free.reshape(-1))  # row-major: path order, then lowest slot

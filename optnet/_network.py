@@ -127,12 +127,8 @@ class Network(eqx.Module):
         span = FibreSpan(fibre, amplifier)
         if not span.restores_launch_power:
             raise ValueError("A network's amplifiers must restore the launch power (`RestoreLoss`, the default gain control).")
-        counts = [max(1, math.ceil(length / max_span_length - 1e-9)) for length in topology.length]
-        kinds: list[list] = [
-            [eqx.tree_at(lambda s: s.fibre.length, span, jnp.asarray(length / n, jnp.result_type(float)))]
-            for length, n in zip(topology.length, counts)
-        ]
-        multiplicity = [[n] for n in counts]
+        counts = [[max(1, math.ceil(length / max_span_length - 1e-9))] for length in topology.length]
+        custom = {}
         for key, given in (spans or {}).items():
             k = topology.link_index(*key) if isinstance(key, tuple) else int(key)
             if not 0 <= k < topology.n_links:
@@ -140,11 +136,21 @@ class Network(eqx.Module):
             items = [FibreSpan(s, amplifier) if isinstance(s, Fibre) else s for s in given]
             if not items or not all(isinstance(s, FibreSpan) and s.restores_launch_power for s in items):
                 raise ValueError(f"`spans[{key!r}]` must be a non-empty list of FibreSpan (or Fibre) whose amplifiers restore the launch power.")
-            kinds[k], multiplicity[k] = items, [1] * len(items)
-        width = max(len(m) for m in multiplicity)
-        rows = [ks + [ks[0]] * (width - len(ks)) for ks in kinds]
-        self.span = stack_modules([stack_modules(r, "spans of a link") for r in rows], "links' spans")
-        self.span_counts = tuple(tuple(m + [0] * (width - len(m))) for m in multiplicity)
+            custom[k], counts[k] = stack_modules(items, "spans of a link"), [1] * len(items)
+        width = max(len(c) for c in counts)
+        # every link: its even split, as one kind repeated over `width` kinds (counts 0 past the first)
+        lengths = np.asarray(topology.length) / np.asarray([c[0] for c in counts])
+        stacked = jax.tree.map(lambda x: jnp.broadcast_to(x, (topology.n_links, width) + jnp.shape(x)), span)
+        stacked = eqx.tree_at(lambda s: s.fibre.length, stacked, jnp.broadcast_to(jnp.asarray(lengths)[:, None], (topology.n_links, width)))
+        for k, kinds in custom.items():  # links given span by span overwrite their row
+            n = len(counts[k])
+            row = jax.tree.map(lambda x, n=n: jnp.concatenate([x, jnp.broadcast_to(x[:1], (width - n,) + x.shape[1:])]), kinds)
+            try:
+                stacked = jax.tree.map(lambda a, r, k=k: a.at[k].set(r), stacked, row)
+            except ValueError as e:
+                raise ValueError(f"`spans[{k}]`: its spans must have the structure of the network's default span.") from e
+        self.span = stacked
+        self.span_counts = tuple(tuple(c + [0] * (width - len(c))) for c in counts)
         self.topology = topology
         self.grid = SlotGrid.c_band() if grid is None else grid
         self.nli = ClosedFormGN() if nli is None else nli
@@ -201,6 +207,15 @@ class Network(eqx.Module):
         """GSNR (linear) of each lightpath; shorthand for `self(lightpaths).gsnr`."""
         return self(lightpaths, **kwargs).gsnr
 
+    def terminal_nsr(self, frequency, symbol_rate, power, hops):
+        """NSR of the ROADM passes (add, drop, and an express pass at each of the `hops` - 1
+        intermediate nodes) and of the transceiver, for lightpaths at `frequency` (Hz),
+        `symbol_rate` (Bd) and launch `power` (W); inf where the power is 0."""
+        zeros = jnp.zeros_like(jnp.broadcast_arrays(frequency, symbol_rate, power)[0])
+        roadm = zeros if self.roadm is None else self.roadm.path_nsr(frequency, symbol_rate, 1.0, jnp.maximum(hops - 1, 0))
+        trx = zeros if self.transceiver is None else zeros + 1.0 / self.transceiver.snr
+        return _safe_ratio(roadm, power + zeros), trx
+
     def _evaluate(self, lightpaths: Lightpaths, bounds: "int | tuple[int, ...]") -> NetworkResult:
         self, lightpaths = enforce((self, lightpaths), self.rules(lightpaths))
         per_link = (bounds,) * self.n_links if isinstance(bounds, int) else bounds
@@ -208,11 +223,8 @@ class Network(eqx.Module):
         lp = lightpaths
         f, b = lp.centre_frequency(self.grid), lp.symbol_rate
         on = lp.active
-        zeros = jnp.zeros_like(b)
-        roadm = zeros if self.roadm is None else self.roadm.path_nsr(f, b, 1.0, jnp.maximum(lp.hops - 1, 0))
-        roadm = jnp.where(on, _safe_ratio(roadm, lp.power), 0.0)
-        trx = zeros if self.transceiver is None else jnp.broadcast_to(1.0 / self.transceiver.snr, b.shape)
-        trx = jnp.where(on, trx, 0.0)
+        roadm, trx = self.terminal_nsr(f, b, lp.power, lp.hops)
+        roadm, trx = jnp.where(on, roadm, 0.0), jnp.where(on, trx, 0.0)
         total = ase + nli + roadm + trx
         gsnr = jnp.where(on, 1.0 / jnp.where(on, total, 1.0), 0.0)
         return NetworkResult(gsnr, ase, nli, roadm, trx, f, b, lp.power, on)

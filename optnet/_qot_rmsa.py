@@ -84,7 +84,6 @@ def _run(network, paths, requests, power, bps, kurtosis, threshold, margin, roll
              jnp.zeros((n_links + 1, n_slots)), jnp.zeros(n_req), jnp.zeros(n_req),
              jnp.zeros((n_links + 1, n_slots), bool))  # the last: occupied slots
     candidates = k * n_formats
-    transceiver = 0.0 if network.transceiver is None else 1.0 / network.transceiver.snr
 
     def gsnr_of(table, nsr, fixed):
         valid = (table.route >= 0) & table.active[:, None]
@@ -116,9 +115,7 @@ def _run(network, paths, requests, power, bps, kurtosis, threshold, margin, roll
             per_slot = jnp.where(rows >= 0, jnp.take_along_axis(ase + nli, jnp.clip(rank, 0, max_per_link - 1), axis=1), 0.0)
             new_nsr = nsr.at[sink].set(per_slot)
             f_r = trial.centre_frequency(grid)[r]
-            extra = transceiver + (0.0 if network.roadm is None else
-                                   network.roadm.path_nsr(f_r, rate, power, jnp.maximum(jnp.sum(hop) - 1, 0)))
-            new_fixed = fixed.at[r].set(extra)
+            new_fixed = fixed.at[r].set(sum(network.terminal_nsr(f_r, rate, power, jnp.sum(hop))))
             gsnr = gsnr_of(trial, new_nsr, new_fixed)
             gsnr = eqx.error_if(
                 gsnr, found & jnp.any(rank[:, -1] + 1 > max_per_link),

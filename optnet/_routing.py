@@ -153,17 +153,21 @@ def slots_needed(bit_rate, bits_per_symbol, *, slot_width: float = 12.5e9, guard
     return jnp.where(bps > 0, need, 1_000_000).astype(jnp.int32)
 
 
+def window_sum(x, width):
+    """sum_{j < width} x[..., s + j] at each slot s (the window cut at the last slot), by a
+    cumulative sum; `width` broadcasts against the leading axes."""
+    n = x.shape[-1]
+    c = jnp.concatenate([jnp.zeros(x.shape[:-1] + (1,), x.dtype), jnp.cumsum(x, axis=-1)], axis=-1)
+    end = jnp.minimum(jnp.arange(n) + jnp.asarray(width)[..., None], n)
+    return jnp.take_along_axis(c, jnp.broadcast_to(end, c.shape[:-1] + (n,)), axis=-1) - c[..., :n]
+
+
 def free_blocks(free: Bool[Array, "... slots"], width, band=None) -> Bool[Array, "... slots"]:
     """True at slot s if slots s..s+width-1 are all free (`width` broadcasts against the leading
     axes) and, given the `band` index of each slot, inside one band."""
     n = free.shape[-1]
-    busy = jnp.cumsum(~free, axis=-1, dtype=jnp.int32)
-    busy = jnp.concatenate([jnp.zeros(free.shape[:-1] + (1,), jnp.int32), busy], axis=-1)
-    start = jnp.arange(n)
-    w = jnp.asarray(width)[..., None]
-    end = jnp.minimum(start + w, n)
-    inside = start + w <= n
-    ok = inside & (jnp.take_along_axis(busy, jnp.broadcast_to(end, busy.shape[:-1] + (n,)), axis=-1) == busy[..., :n])
+    end = jnp.arange(n) + jnp.asarray(width)[..., None]
+    ok = (end <= n) & (window_sum((~free).astype(jnp.int32), width) == 0)
     if band is not None:
         band = jnp.asarray(band)
         ok = ok & (band[jnp.clip(end - 1, 0, n - 1)] == band)
