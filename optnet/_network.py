@@ -7,7 +7,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float
+from jaxtyping import Array, Bool, Float, Int
 
 from ._amplifier import Edfa, Roadm, Transceiver
 from ._checks import Rule, Rules, concrete, enforce, readable_errors, stack_modules, value_rules
@@ -215,6 +215,18 @@ class Network(eqx.Module):
         roadm = zeros if self.roadm is None else self.roadm.path_nsr(frequency, symbol_rate, 1.0, jnp.maximum(hops - 1, 0))
         trx = zeros if self.transceiver is None else zeros + 1.0 / self.transceiver.snr
         return _safe_ratio(roadm, power + zeros), trx
+
+    def link_budget(self, links: Int[Array, " rows"], frequency: Float[Array, "rows channels"],
+                    symbol_rate: Float[Array, "rows channels"], power: Float[Array, "rows channels"]):
+        """ASE and NLI noise-to-signal ratios `(rows, channels)` of Gaussian channels alone on one
+        link each: row `r` places the channels `frequency` (Hz), `symbol_rate` (Bd), `power` (W)
+        on link `links[r]` (channels of zero power are absent). The per-link part of
+        `__call__`, for tabulating a network's noise (no input checks)."""
+        links = jnp.asarray(links)
+        spectra = _stacked_spectrum(frequency, symbol_rate, power, jnp.zeros_like(power))
+        span = jax.tree.map(lambda x: x[links], self.span)
+        counts = jnp.asarray(np.asarray(self.span_counts), spectra.power.dtype)[links]
+        return _link_budgets(self.nli, span, counts, spectra)
 
     def _evaluate(self, lightpaths: Lightpaths, bounds: "int | tuple[int, ...]") -> NetworkResult:
         self, lightpaths = enforce((self, lightpaths), self.rules(lightpaths))

@@ -3,6 +3,7 @@
 import dataclasses
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
@@ -157,7 +158,8 @@ def window_sum(x, width):
     """sum_{j < width} x[..., s + j] at each slot s (the window cut at the last slot), by a
     cumulative sum; `width` broadcasts against the leading axes."""
     n = x.shape[-1]
-    c = jnp.concatenate([jnp.zeros(x.shape[:-1] + (1,), x.dtype), jnp.cumsum(x, axis=-1)], axis=-1)
+    # a log-depth scan: XLA's CPU cumsum is a reduce-window, quadratic in the slot count
+    c = jnp.concatenate([jnp.zeros(x.shape[:-1] + (1,), x.dtype), jax.lax.associative_scan(jnp.add, x, axis=-1)], axis=-1)
     end = jnp.minimum(jnp.arange(n) + jnp.asarray(width)[..., None], n)
     return jnp.take_along_axis(c, jnp.broadcast_to(end, c.shape[:-1] + (n,)), axis=-1) - c[..., :n]
 

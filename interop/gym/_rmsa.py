@@ -1,0 +1,493 @@
+"""Dynamic RMSA as pure JAX functions with gymnax-style signatures: `reset(key, params)` and
+`step(key, state, action, params)`, jit-compiled and vmappable. `RMSAEnv` and `RMSAVectorEnv`
+wrap them as Gymnasium environments."""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+
+import optnet as on
+
+from ._qot import QotTables, qot_tables
+
+QOT_MODES = ("gn", "reach")
+REWARDS = ("accepted", "bit_rate", "margin")
+# what happened to a request (`info["reason"]`)
+REASONS = (
+    "accepted",
+    "rejected by the agent",
+    "spectrum: the slots are not free on every link of the path (or leave the grid or a band)",
+    "QoT: the new lightpath's GSNR would be below its format's threshold plus the margin",
+    "QoT: an established lightpath would fall below its format's threshold",
+    "no such path: the request's node pair has fewer candidate paths",
+    "the lightpath table is full (raise `capacity`)",
+)
+_OK, _REJECT, _SPECTRUM, _QOT, _OTHERS, _NO_PATH, _FULL = range(7)
+N_PATH_FEATURES = 7
+
+
+class RMSAParams(eqx.Module):
+    """Everything an RMSA environment needs besides its state (see `rmsa_params`).
+
+    **Fields:** `paths` (the `PathTable`), `load` (Erlang), `band` (band index per slot, or None),
+    `qot` (GN-model tables in "gn" mode, else None), `threshold` (required SNR per format, linear,
+    densest first), `bits_per_symbol` (per format), `margin` (linear), plus static settings:
+    `qot_mode`, `reward`, `n_links`, `n_slots`, `slot_width` (Hz), `bit_rate_gbps` (range),
+    `guard` (slots), `roll_off`, `polarisations`, `episode_length` (requests), `capacity`
+    (lightpath table rows, "gn" mode), `observe_spectrum`.
+    """
+
+    paths: on.PathTable
+    load: Float[Array, ""]
+    band: Int[Array, " slots"] | None
+    qot: QotTables | None
+    threshold: Float[Array, " formats"]
+    bits_per_symbol: Int[Array, " formats"]
+    margin: Float[Array, ""]
+    qot_mode: str = eqx.field(static=True)
+    reward: str = eqx.field(static=True)
+    n_links: int = eqx.field(static=True)
+    n_slots: int = eqx.field(static=True)
+    slot_width: float = eqx.field(static=True)
+    bit_rate_gbps: tuple[int, int] = eqx.field(static=True)
+    guard: int = eqx.field(static=True)
+    roll_off: float = eqx.field(static=True)
+    polarisations: int = eqx.field(static=True)
+    episode_length: int = eqx.field(static=True)
+    capacity: int = eqx.field(static=True)
+    observe_spectrum: bool = eqx.field(static=True)
+
+    @property
+    def k(self) -> int:
+        return self.paths.k
+
+    @property
+    def n_nodes(self) -> int:
+        return self.paths.n_nodes
+
+    @property
+    def n_actions(self) -> int:
+        """k x slots placements plus the reject action (the last)."""
+        return self.k * self.n_slots + 1
+
+    @property
+    def obs_size(self) -> int:
+        return 2 * self.n_nodes + 1 + self.k * N_PATH_FEATURES + (self.k * self.n_slots if self.observe_spectrum else 0)
+
+
+class Lightpath(eqx.Module):
+    """The lightpaths in service ("gn" mode): a fixed-capacity table (inactive rows are free)."""
+
+    route: Int[Array, "capacity hops"]
+    first_slot: Int[Array, " capacity"]
+    data_slots: Int[Array, " capacity"]
+    departure: Float[Array, " capacity"]
+    threshold: Float[Array, " capacity"]
+    terminal: Float[Array, " capacity"]
+    active: Bool[Array, " capacity"]
+
+
+class RMSAState(eqx.Module):
+    """The state of one environment: time (in mean holding times), the request to serve, the
+    spectrum (`busy_until`: the departure time of each slot's holder, per link), the lightpaths and
+    the per-link XPM field ("gn" mode), the candidates of the current request, and counters."""
+
+    time: Float[Array, ""]
+    source: Int[Array, ""]
+    destination: Int[Array, ""]
+    bit_rate: Float[Array, ""]
+    holding: Float[Array, ""]
+    busy_until: Float[Array, "links_1 slots"]
+    lightpaths: Lightpath | None
+    field: Float[Array, "links_1 widths slots"] | None
+    mask: Bool[Array, " actions"]
+    choice: Int[Array, "k slots"]
+    reason: Int[Array, "k slots"]
+    margin_db: Float[Array, "k slots"]
+    features: Float[Array, "k features"]
+    steps: Int[Array, ""]
+    accepted: Int[Array, ""]
+    bits_requested: Float[Array, ""]
+    bits_accepted: Float[Array, ""]
+
+
+def rmsa_params(
+    network: on.Network,
+    *,
+    k: int = 5,
+    load: float = 250.0,
+    qot_mode: str = "gn",
+    reward: str = "accepted",
+    bit_rate_gbps: tuple[int, int] = (25, 100),
+    episode_length: int = 1000,
+    guard: int = 1,
+    power_per_slot: float = 0.3e-3,
+    formats: tuple = ("BPSK", "QPSK", "8QAM", "16QAM"),
+    ber: float = 2e-2,
+    margin_db: float = 1.0,
+    roll_off: float = 0.1,
+    polarisations: int = 2,
+    capacity: int | None = None,
+    observe_spectrum: bool = True,
+    modulations: on.ModulationTable | None = None,
+    path_order: str = "resources",
+) -> RMSAParams:
+    """Parameters of an RMSA environment on `network` (see `RMSAEnv` for their meaning)."""
+    if qot_mode not in QOT_MODES:
+        raise ValueError(f"`qot_mode` must be one of {QOT_MODES}; got {qot_mode!r}.")
+    if reward not in REWARDS:
+        raise ValueError(f"`reward` must be one of {REWARDS}; got {reward!r}.")
+    if reward == "margin" and qot_mode != "gn":
+        raise ValueError("`reward='margin'` needs the GSNR: use `qot_mode='gn'`.")
+    if not (isinstance(load, (int, float)) and 0 < load < 1e6):
+        raise ValueError(f"`load` is in Erlang and must be positive; got {load!r}.")
+    lo, hi = bit_rate_gbps
+    if not (isinstance(lo, int) and isinstance(hi, int) and 0 < lo <= hi <= 10_000):
+        raise ValueError(f"`bit_rate_gbps` is an inclusive (low, high) range of integers in Gb/s (25 Gb/s is 25); got {bit_rate_gbps!r}.")
+    if not (isinstance(episode_length, int) and episode_length >= 1):
+        raise ValueError(f"`episode_length` must be a positive int; got {episode_length!r}.")
+    if not (isinstance(guard, int) and guard >= 0):
+        raise ValueError(f"`guard` must be a non-negative int (slots); got {guard!r}.")
+    if not 1e-7 <= power_per_slot <= 1e-1:
+        raise ValueError(f"`power_per_slot` is in W per slot (0.3 mW is 0.3e-3); got {power_per_slot!r}.")
+    if not 0 <= margin_db < 30:
+        raise ValueError(f"`margin_db` must be in [0, 30) dB; got {margin_db!r}.")
+    grid = network.grid
+    paths = on.k_shortest_paths(network.topology, k, order=path_order, modulations=modulations)
+    names = {f.name: f for f in on.STANDARD_FORMATS}
+    unknown = [f for f in formats if f not in names]
+    if unknown or not formats:
+        raise ValueError(f"`formats` are names among {tuple(names)}; got {formats!r}.")
+    chosen = sorted((names[f] for f in formats), key=lambda f: -f.bits_per_symbol)  # densest first
+    bps = np.asarray([f.bits_per_symbol for f in chosen])
+    threshold = np.asarray([on.required_snr(int(b), ber) for b in bps])
+    qot = None
+    if capacity is None:  # the mean number in service (load x mean holding) + 6 standard deviations
+        m = load * (1 - 3 * math.exp(-2)) / (1 - math.exp(-2))
+        capacity = 64 * math.ceil((m + 6 * math.sqrt(m) + 8) / 64)
+    if qot_mode == "gn":
+        d_max = _data_slots(hi * 1e9, int(bps.min()), grid.slot_width, roll_off, polarisations)
+        if d_max + guard > grid.n_slots:
+            raise ValueError(f"A {hi} Gb/s request needs {d_max + guard} slots at the sparsest format; the grid has {grid.n_slots}.")
+        qot = qot_tables(network, int(d_max), paths.links.shape[-1], power_per_slot=power_per_slot, roll_off=roll_off)
+    band = jnp.asarray(grid.band) if len(grid.bands) > 1 else None
+    return RMSAParams(
+        paths, jnp.asarray(float(load)), band, qot, jnp.asarray(threshold), jnp.asarray(bps, jnp.int32),
+        jnp.asarray(10 ** (margin_db / 10)), qot_mode, reward, network.n_links, grid.n_slots,
+        float(grid.slot_width), (lo, hi), guard, float(roll_off), polarisations, episode_length, int(capacity),
+        observe_spectrum,
+    )
+
+
+def _data_slots(bit_rate, bits_per_symbol, slot_width, roll_off, polarisations):
+    """Data slots of a lightpath: ceil(R_b (1 + roll-off)/(polarisations x bits per symbol x slot
+    width)); it sends (data slots x slot width)/(1 + roll-off) Bd."""
+    x = bit_rate * (1 + roll_off) / (polarisations * bits_per_symbol * slot_width)
+    if isinstance(x, float):
+        return math.ceil(x - 1e-9)
+    return jnp.ceil(x - 1e-9).astype(jnp.int32)
+
+
+# --- the functional core -------------------------------------------------------------------------
+
+
+def reset(key: PRNGKeyArray, params: RMSAParams) -> tuple[Float[Array, " obs"], RMSAState]:
+    """An empty network and the first request (at time 0 + an exponential gap)."""
+    n_links, n_slots = params.n_links, params.n_slots
+    dtype = params.load.dtype
+    lightpaths = field = None
+    if params.qot_mode == "gn":
+        c, hops = params.capacity, params.paths.links.shape[-1]
+        lightpaths = Lightpath(
+            jnp.full((c, hops), -1, jnp.int32), jnp.zeros(c, jnp.int32), jnp.ones(c, jnp.int32),
+            jnp.zeros(c, dtype), jnp.zeros(c, dtype), jnp.zeros(c, dtype), jnp.zeros(c, bool),
+        )
+        field = jnp.zeros((n_links + 1, params.qot.power.shape[0], n_slots), dtype)
+    k = params.k
+    zero = jnp.zeros((), dtype)
+    state = RMSAState(
+        zero, jnp.int32(0), jnp.int32(0), zero, zero, jnp.zeros((n_links + 1, n_slots), dtype), lightpaths, field,
+        jnp.zeros(params.n_actions, bool), jnp.zeros((k, n_slots), jnp.int32), jnp.zeros((k, n_slots), jnp.int32),
+        jnp.zeros((k, n_slots), dtype), jnp.zeros((k, N_PATH_FEATURES), dtype), jnp.int32(0), jnp.int32(0), zero, zero,
+    )
+    state = _next_request(key, state, params)
+    return observation(state, params), state
+
+
+def step(key: PRNGKeyArray, state: RMSAState, action: Int[Array, ""], params: RMSAParams):
+    """Serve the current request with `action` (a placement index path x slots + first slot, or
+    the last index: reject), then draw the next request. Returns `(obs, state, reward, done,
+    info)`; an action outside the mask blocks the request (`info["reason"]` says why)."""
+    n_slots, k = params.n_slots, params.k
+    action = jnp.clip(jnp.asarray(action, jnp.int32), 0, params.n_actions - 1)
+    reject = action == params.n_actions - 1
+    p = jnp.where(reject, 0, action // n_slots)
+    s = jnp.where(reject, 0, action % n_slots)
+    ok = state.mask[action] & ~reject
+    reason = jnp.where(reject, _REJECT, state.reason[p, s])
+    fmt = state.choice[p, s]
+    row = params.paths.pair(state.source, state.destination)
+    links = params.paths.links[row, p]
+    width, data = _width(state.bit_rate, fmt, row, p, params)
+    margin_db = jnp.where(ok, state.margin_db[p, s], 0.0)
+    state = _place(state, params, ok, links, s, width, data, fmt)
+    reward = _reward(params, ok, state.bit_rate, margin_db)
+    state = eqx.tree_at(
+        lambda x: (x.steps, x.accepted, x.bits_requested, x.bits_accepted),
+        state,
+        (state.steps + 1, state.accepted + ok, state.bits_requested + state.bit_rate,
+         state.bits_accepted + jnp.where(ok, state.bit_rate, 0.0)),
+    )
+    info = {
+        "accepted": ok, "reason": reason.astype(jnp.int32), "path": jnp.where(ok, p, -1),
+        "first_slot": jnp.where(ok, s, -1), "n_slots": jnp.where(ok, width, 0),
+        "format": jnp.where(ok, fmt, -1), "margin_db": margin_db, "bit_rate": state.bit_rate,
+        "blocking": 1.0 - state.accepted / jnp.maximum(state.steps, 1),
+        "bit_rate_blocking": 1.0 - state.bits_accepted / jnp.maximum(state.bits_requested, 1.0),
+    }
+    done = state.steps >= params.episode_length
+    state = _next_request(key, state, params)
+    info["action_mask"] = state.mask
+    return observation(state, params), state, reward, done, info
+
+
+def _width(bit_rate, fmt, row, p, params):
+    """(slots incl. guard, data slots) of format `fmt` ("gn": index into the formats; "reach": the
+    path's reach format)."""
+    if params.qot_mode == "gn":
+        data = _data_slots(bit_rate, params.bits_per_symbol[jnp.maximum(fmt, 0)], params.slot_width, params.roll_off, params.polarisations)
+        data = jnp.minimum(data, params.qot.power.shape[0])
+        return data + params.guard, data
+    width = on.slots_needed(bit_rate, params.paths.bits_per_symbol[row, p], slot_width=params.slot_width, guard=params.guard)
+    return width, width - params.guard
+
+
+def _reward(params, ok, bit_rate, margin_db):
+    """accepted: +1/-1; bit_rate: +-(bit rate / the highest bit rate); margin: 1 - exp(-extra
+    margin in dB) if accepted (0 at the threshold plus margin, -> 1 with ample margin), else -1."""
+    if params.reward == "accepted":
+        return jnp.where(ok, 1.0, -1.0)
+    if params.reward == "bit_rate":
+        x = bit_rate / (params.bit_rate_gbps[1] * 1e9)
+        return jnp.where(ok, x, -x)
+    return jnp.where(ok, 1.0 - jnp.exp(-jnp.maximum(margin_db, 0.0)), -1.0)
+
+
+def _place(state: RMSAState, params: RMSAParams, ok, links, s, width, data, fmt) -> RMSAState:
+    """Establish the lightpath (if `ok`): its slots busy until its departure; in "gn" mode also
+    its row in the table and its XPM on the other lightpaths of its links."""
+    n_links, n_slots = params.n_links, params.n_slots
+    depart = state.time + state.holding
+    hop = links >= 0
+    rows = jnp.where(hop & ok, links, n_links + 1)  # dropped unless placed
+    slots = jnp.arange(n_slots)
+    window = (slots >= s) & (slots < s + width)
+    busy = state.busy_until.at[rows].set(jnp.where(window, depart, state.busy_until[jnp.minimum(rows, n_links)]), mode="drop")
+    state = eqx.tree_at(lambda x: x.busy_until, state, busy)
+    if params.qot_mode != "gn":
+        return state
+    table = state.lightpaths
+    free_row = jnp.argmin(table.active)
+    put = lambda a, v: a.at[free_row].set(jnp.where(ok, v, a[free_row]))
+    table = Lightpath(
+        put(table.route, links), put(table.first_slot, s), put(table.data_slots, data), put(table.departure, depart),
+        put(table.threshold, params.threshold[jnp.maximum(fmt, 0)]), put(table.terminal, params.qot.terminal[jnp.sum(hop), data - 1, s]),
+        put(table.active, True),
+    )
+    field = _add_xpm(params, state.field, jnp.where(ok, links, -1)[None], s[None], data[None], 1.0)
+    return eqx.tree_at(lambda x: (x.lightpaths, x.field), state, (table, field))
+
+
+def _at(x, *index):
+    """x[index] for one index array per axis (broadcast), as one flat gather (XLA's CPU gathers
+    with several index arrays cost an order of magnitude more)."""
+    index = jnp.broadcast_arrays(*index)
+    flat = jnp.ravel_multi_index(index, x.shape, mode="clip")
+    return x.reshape(-1)[flat]
+
+
+def _add_xpm(params, field, routes, first, data, sign):
+    """`field` plus `sign` x the XPM of lightpaths (`routes` (m, hops), -1 padded or all -1 for
+    none; `first`, `data` (m,)) on every victim width and slot of their links."""
+    n_links, n_slots = params.n_links, params.n_slots
+    d_max = params.qot.power.shape[0]
+    slots = jnp.arange(n_slots)
+    widths = jnp.arange(1, d_max + 1)
+    # centre distance in half slots from a victim (d_v, s) to each lightpath
+    delta = jnp.abs(2 * slots[None, None, :] + widths[None, :, None] - (2 * first + data)[:, None, None])  # (m, D, S)
+    rows = jnp.where(routes >= 0, routes, n_links)[:, :, None, None]  # (m, hops, 1, 1)
+    add = _at(params.qot.xpm, rows, widths[None, None, :, None] - 1, data[:, None, None, None] - 1, delta[:, None])
+    # one flat scatter; padding hops land past the end and are dropped
+    target = jnp.where(routes >= 0, routes, n_links + 1)[:, :, None, None]
+    flat = (target * d_max + widths[None, None, :, None] - 1) * n_slots + slots
+    flat = jnp.broadcast_to(flat, add.shape)
+    return field.reshape(-1).at[flat.reshape(-1)].add(sign * add.reshape(-1), mode="drop").reshape(field.shape)
+
+
+def _departures(state: RMSAState, params: RMSAParams, now) -> RMSAState:
+    """Release the lightpaths that left by `now` ("gn" mode; their slots free themselves by time)."""
+    if params.qot_mode != "gn":
+        return state
+    per_pass = 4
+
+    def release(carry):
+        table, field = carry
+        leaving = table.active & (table.departure <= now)
+        idx = jnp.nonzero(leaving, size=per_pass, fill_value=params.capacity)[0]
+        live = idx < params.capacity
+        j = jnp.minimum(idx, params.capacity - 1)
+        routes = jnp.where(live[:, None], table.route[j], -1)
+        field = _add_xpm(params, field, routes, table.first_slot[j], table.data_slots[j], -1.0)
+        table = eqx.tree_at(lambda t: t.active, table, table.active.at[idx].set(False, mode="drop"))
+        return table, field
+
+    def pending(carry):
+        return jnp.any(carry[0].active & (carry[0].departure <= now))
+
+    carry = release((state.lightpaths, state.field))
+    table, field = jax.lax.while_loop(pending, release, carry)
+    return eqx.tree_at(lambda x: (x.lightpaths, x.field), state, (table, jnp.maximum(field, 0.0)))
+
+
+def _next_request(key, state: RMSAState, params: RMSAParams) -> RMSAState:
+    """Draw the next request (the RMSA benchmark's traffic law, `optnet.poisson_requests`), release
+    what left before it, and evaluate its candidates."""
+    r = on.poisson_requests(key, 1, params.n_nodes, 1.0, bit_rate_gbps=params.bit_rate_gbps)
+    now = state.time + r.arrival[0] / params.load
+    state = eqx.tree_at(
+        lambda x: (x.time, x.source, x.destination, x.bit_rate, x.holding), state,
+        (now.astype(state.time.dtype), r.source[0].astype(jnp.int32), r.destination[0].astype(jnp.int32),
+         r.bit_rate[0].astype(state.time.dtype), r.holding[0].astype(state.time.dtype)),
+    )
+    state = _departures(state, params, now)
+    return _candidates(state, params)
+
+
+def _candidates(state: RMSAState, params: RMSAParams) -> RMSAState:
+    """The feasible placements of the current request (mask), their format, why the others fail,
+    the GSNR margin and the per-path features."""
+    n_links, n_slots, k = params.n_links, params.n_slots, params.k
+    row = params.paths.pair(state.source, state.destination)
+    links = params.paths.links[row]  # (k, hops)
+    valid = params.paths.valid[row]
+    rows = jnp.where(links >= 0, links, n_links)
+    free = jnp.all(state.busy_until[rows] <= state.time, axis=1)  # (k, S)
+    dtype = state.time.dtype
+    if params.qot_mode == "reach":
+        width = on.slots_needed(state.bit_rate, params.paths.bits_per_symbol[row], slot_width=params.slot_width, guard=params.guard)
+        ok = on.free_blocks(free, width, params.band) & valid[:, None]
+        choice = jnp.zeros((k, n_slots), jnp.int32)
+        margin_db = jnp.zeros((k, n_slots), dtype)
+        reason = jnp.where(ok, _OK, _SPECTRUM)
+        best_width = width
+    else:
+        ok, choice, reason, margin_db, best_width = _qot_candidates(state, params, links, valid, free)
+    reason = jnp.where(valid[:, None], reason, _NO_PATH)
+    mask = jnp.concatenate([ok.reshape(-1), jnp.ones(1, bool)])
+    n_ok = jnp.sum(ok, axis=1)
+    first = jnp.where(n_ok > 0, jnp.argmax(ok, axis=1), n_slots)
+    hops = params.paths.hops[row]
+    max_hops = params.paths.links.shape[-1]
+    length = params.paths.length[row] / jnp.maximum(jnp.max(params.paths.length), 1.0)
+    best_margin = jnp.max(jnp.where(ok, margin_db, 0.0), axis=1)
+    features = jnp.stack([
+        valid.astype(dtype), hops / max_hops, length, jnp.minimum(best_width / n_slots, 1.0) * valid, n_ok / n_slots,
+        first / n_slots, jnp.clip(best_margin / 10.0, 0.0, 1.0),
+    ], axis=1).astype(dtype)
+    return eqx.tree_at(lambda x: (x.mask, x.choice, x.reason, x.margin_db, x.features), state,
+                       (mask, choice, reason.astype(jnp.int32), margin_db.astype(dtype), features))
+
+
+def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
+    """"gn" mode: for each path, format (densest first) and first slot, whether the slots are free,
+    the new lightpath meets its threshold plus margin and every established lightpath still meets
+    its own; the densest feasible format of each placement."""
+    q, table = params.qot, state.lightpaths
+    n_links, n_slots, k = params.n_links, params.n_slots, params.k
+    d_max = q.power.shape[0]
+    data = jnp.minimum(_data_slots(state.bit_rate, params.bits_per_symbol, params.slot_width, params.roll_off, params.polarisations), d_max)  # (F,)
+    width = data + params.guard
+    n_formats = data.shape[0]
+    spectrum = on.free_blocks(jnp.broadcast_to(free[:, None, :], (k, n_formats, n_slots)),
+                              jnp.broadcast_to(width, (k, n_formats)), params.band)  # (k, F, S)
+    rows = jnp.where(links >= 0, links, n_links)  # (k, hops)
+    idx = (rows[:, :, None, None], data[None, None, :, None] - 1, jnp.arange(n_slots))  # (k, hops, F, S)
+    nsr = jnp.sum(_at(q.base, *idx) + _at(state.field, *idx), axis=1)  # (k, F, S)
+    hops = jnp.sum(links >= 0, axis=1)
+    nsr = nsr + _at(q.terminal, hops[:, None, None], data[None, :, None] - 1, jnp.arange(n_slots))
+    snr_ok = nsr * params.threshold[None, :, None] * params.margin <= 1.0
+    margin_db = -10.0 * jnp.log10(nsr * params.threshold[None, :, None] * params.margin)
+    # established lightpaths: each keeps NSR <= 1/threshold. Along path p, a new lightpath adds
+    # sum over shared links of xpm <= (shared scale) x kernel(d_M, d_new, delta), non-increasing in
+    # delta: the forbidden centres lie within a radius of each lightpath
+    t_rows = jnp.where(table.route >= 0, table.route, n_links)
+    idx = (t_rows, table.data_slots[:, None] - 1, table.first_slot[:, None])
+    own = jnp.sum(_at(q.base, *idx) + _at(state.field, *idx), axis=1) + table.terminal
+    slack = jnp.where(table.active, 1.0 / jnp.where(table.active, table.threshold, 1.0) - own, jnp.inf)
+    on_path = jnp.zeros((k, n_links + 2), q.scale.dtype).at[jnp.arange(k)[:, None], jnp.where(links >= 0, links, n_links + 1)].set(q.scale[rows])
+    shared = jnp.sum(_at(on_path, jnp.arange(k)[:, None, None], t_rows[None]), axis=-1) * table.active  # (k, C)
+    allowed = slack[None] / jnp.where(shared > 0, shared, 1.0)
+    # materialised once: else XLA fuses this producer into every bisection step (10x slower)
+    allowed = jax.lax.optimization_barrier(jnp.where(shared > 0, allowed, jnp.inf))  # (k, C)
+    victim = jnp.broadcast_to(table.data_slots[None, :, None] - 1, (k, table.active.shape[0], n_formats))
+    new = jnp.broadcast_to(data[None, None, :] - 1, victim.shape)
+    # (k, C, F): the offsets at which the kernel exceeds what the lightpath allows
+    radius = _count_above(lambda i: _at(q.kernel, victim, new, i), q.kernel.shape[-1], allowed[:, :, None])
+    radius = jax.lax.optimization_barrier(radius)  # else fused into (recomputed by) each consumer
+    centre = 2 * table.first_slot[None, :, None] + table.data_slots[None, :, None] - data[None, None, :]  # 2 s_new + d_new at delta 0
+    lo = jnp.floor((centre - radius) / 2).astype(jnp.int32) + 1
+    hi = jnp.ceil((centre + radius) / 2).astype(jnp.int32) - 1
+    hit = (radius > 0) & (lo <= hi) & (hi >= 0) & (lo < n_slots)
+    lo, stop = jnp.clip(lo, 0, n_slots), jnp.clip(hi + 1, 0, n_slots)
+    # interval union by a difference array: one flat scatter (per-axis index scatters are slow)
+    row = (jnp.arange(k)[:, None, None] * n_formats + jnp.arange(n_formats)[None, None, :]) * (n_slots + 1)
+    index = jnp.concatenate([(row + lo).reshape(-1), (row + stop).reshape(-1)])
+    hit = hit.astype(jnp.int32).reshape(-1)
+    step_ = jnp.concatenate([hit, -hit])
+    diff = jnp.zeros(k * n_formats * (n_slots + 1), jnp.int32).at[index].add(step_, mode="promise_in_bounds").reshape(k, n_formats, n_slots + 1)
+    others_ok = jax.lax.associative_scan(jnp.add, diff, axis=-1)[..., :n_slots] == 0
+    room = ~jnp.all(table.active)
+    feasible = spectrum & snr_ok & others_ok & valid[:, None, None] & room  # (k, F, S)
+    ok = jnp.any(feasible, axis=1)
+    choice = jnp.where(ok, jnp.argmax(feasible, axis=1), 0).astype(jnp.int32)
+    reason = jnp.where(ok, _OK, jnp.where(~jnp.any(spectrum, axis=1), _SPECTRUM,
+                       jnp.where(~jnp.any(spectrum & snr_ok, axis=1), _QOT, jnp.where(room, _OTHERS, _FULL))))
+    margin = jnp.take_along_axis(margin_db, choice[:, None, :], axis=1)[:, 0]
+    best_width = jnp.where(jnp.any(ok, axis=1), width[jnp.argmax(jnp.any(feasible, axis=2), axis=1)], width[-1])
+    return ok, choice, reason, jnp.where(ok, margin, 0.0), best_width
+
+
+def _count_above(row_at, n, value):
+    """How many leading entries of non-increasing rows of length `n` exceed `value`, by bisection;
+    `row_at(i)` gives each row's entry `i` (an index array of the result's shape)."""
+    lo = jnp.zeros(jnp.shape(row_at(jnp.int32(0))), jnp.int32)
+    hi = jnp.full_like(lo, n)
+    for _ in range(max(1, math.ceil(math.log2(n + 1)))):
+        mid = (lo + hi) // 2
+        above = (row_at(jnp.minimum(mid, n - 1)) > value) & (mid < n)
+        lo, hi = jnp.where(above, mid + 1, lo), jnp.where(above, hi, mid)
+    return lo
+
+
+def observation(state: RMSAState, params: RMSAParams) -> Float[Array, " obs"]:
+    """The observation (float32, each entry in [0, 1]): source and destination one-hot, bit rate /
+    the highest, per candidate path the `N_PATH_FEATURES` features (path exists, hops / max hops,
+    length / the longest candidate, slots of the densest feasible format / slots, feasible first
+    slots / slots, lowest feasible first slot / slots (1: none), best GSNR margin / 10 dB) and, with
+    `observe_spectrum`, the free slots of each path (1 where a slot is free on all its links)."""
+    n = params.n_nodes
+    parts = [
+        jax.nn.one_hot(state.source, n), jax.nn.one_hot(state.destination, n),
+        (state.bit_rate / (params.bit_rate_gbps[1] * 1e9))[None], state.features.reshape(-1),
+    ]
+    if params.observe_spectrum:
+        row = params.paths.pair(state.source, state.destination)
+        links = params.paths.links[row]
+        rows = jnp.where(links >= 0, links, params.n_links)
+        free = jnp.all(state.busy_until[rows] <= state.time, axis=1) & params.paths.valid[row][:, None]
+        parts.append(free.reshape(-1))
+    return jnp.concatenate([jnp.asarray(x, jnp.float32).reshape(-1) for x in parts])
