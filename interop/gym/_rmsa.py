@@ -122,7 +122,7 @@ def rmsa_params(
     load: float = 250.0,
     qot_mode: str = "gn",
     reward: str = "accepted",
-    bit_rate_gbps: tuple[int, int] = (25, 100),
+    bit_rate_gbps: tuple = (25, 100),
     episode_length: int = 1000,
     guard: int = 1,
     power_per_slot: float = 0.3e-3,

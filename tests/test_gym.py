@@ -1,0 +1,237 @@
+"""Gymnasium environments (interop.gym): API conformance, seeding, masks, the KSP-FF baseline and
+the GN-model QoT tables against the network model."""
+
+import gymnasium
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import interop  # noqa: F401  (registers the environments)
+import optnet as on
+from interop import gym as og
+
+# one shape per mode, shared by the tests (each compiles once per worker)
+REACH = dict(qot_mode="reach", load=400.0, episode_length=64)
+GN = dict(qot_mode="gn", load=150.0, episode_length=64, n_slots=48, power_per_slot=2e-3)
+
+
+@pytest.fixture(scope="module")
+def reach_env():
+    return og.RMSAEnv(**REACH)
+
+
+@pytest.fixture(scope="module")
+def gn_env():
+    return og.RMSAEnv(**GN)
+
+
+def first_fit(mask):
+    """KSP-FF on the mask: the first feasible (path, slot) in the table's order, else reject."""
+    return int(np.flatnonzero(mask)[0])
+
+
+def test_check_env(reach_env, gn_env):
+    check_env(reach_env, skip_render_check=True)
+    check_env(gn_env, skip_render_check=True)
+
+
+def test_registered_make_and_vector():
+    env = gymnasium.make("optnet/RMSA-v0", **REACH)
+    assert isinstance(env.unwrapped, og.RMSAEnv)
+    venv = gymnasium.make_vec("optnet/RMSA-v0", num_envs=3, vectorization_mode="vector_entry_point", **REACH)
+    assert venv.metadata["autoreset_mode"] == gymnasium.vector.AutoresetMode.SAME_STEP
+    obs, info = venv.reset(seed=[1, 2, 3])
+    assert obs.shape == (3, env.observation_space.shape[0]) and obs.dtype == np.float32
+    ended = False
+    for _ in range(REACH["episode_length"]):
+        obs, reward, terminated, truncated, info = venv.step(np.asarray([first_fit(m) for m in venv.action_masks()]))
+        assert venv.observation_space.contains(obs) and not terminated.any()
+        if truncated.any():
+            ended = True
+            assert truncated.all() and info["_final_obs"].all() and info["final_obs"].shape == obs.shape
+            assert not np.array_equal(info["final_obs"], obs)  # the next episode's first observation
+    assert ended
+    # envs seeded alike run alike; a seed list is one seed per env
+    o2, _ = venv.reset(seed=[5, 5, 5])
+    assert np.array_equal(o2[0], o2[1]) and np.array_equal(o2[1], o2[2])
+
+
+def run_episode(env, seed, steps=40):
+    obs, info = env.reset(seed=seed)
+    trace = [obs]
+    for _ in range(steps):
+        obs, reward, _, _, info = env.step(first_fit(info["action_mask"]))
+        trace.append(obs)
+    return np.asarray(trace), env.state
+
+
+def test_seeding(reach_env):
+    a, sa = run_episode(reach_env, 7)
+    b, sb = run_episode(reach_env, 7)
+    c, _ = run_episode(reach_env, 8)
+    assert np.array_equal(a, b)
+    assert float(sa.time) == float(sb.time) and int(sa.accepted) == int(sb.accepted)
+    assert not np.array_equal(a, c)
+
+
+def rollout(params, key, n, policy):
+    """`n` steps of the pure-JAX core under `policy(key, mask)`; the requests and infos."""
+    obs, state = og.reset(key, params)
+
+    def body(state, k):
+        k1, k2 = jax.random.split(k)
+        request = (state.source, state.destination, state.bit_rate, state.time, state.holding)
+        obs, state, reward, done, info = og.step(k2, state, policy(k1, state.mask), params)
+        return state, (request, obs, reward, info)
+
+    return jax.lax.scan(body, state, jax.random.split(key, n))
+
+
+def ksp_policy(key, mask):
+    return jnp.argmax(mask)
+
+
+def random_policy(key, mask):
+    return jax.random.categorical(key, jnp.where(mask, 0.0, -jnp.inf))
+
+
+@pytest.fixture(scope="module")
+def ksp_run(reach_env):
+    return jax.jit(lambda key: rollout(reach_env.params, key, 3000, ksp_policy))(jax.random.PRNGKey(3))
+
+
+def test_ksp_ff_through_env_equals_ksp_first_fit(reach_env, ksp_run):
+    """KSP-FF acting through the env makes the same decisions as `optnet.ksp_first_fit` on the
+    env's own request sequence (NSFNET, k = 5, 100 slots, 400 Erlang: ~10 % blocked)."""
+    params = reach_env.params
+    _, ((src, dst, rate, t, hold), _, _, info) = ksp_run
+    requests = on.Requests(src, dst, rate, t, hold)
+    alloc = on.ksp_first_fit(params.paths, requests, params.n_links, params.n_slots)
+    assert np.array_equal(np.asarray(alloc.accepted), np.asarray(info["accepted"]))
+    assert np.array_equal(np.asarray(alloc.first_slot), np.asarray(info["first_slot"]))
+    assert 0.02 < 1 - float(np.mean(info["accepted"][500:])) < 0.5
+
+
+def test_masked_out_action_blocks_with_reason(reach_env):
+    env = reach_env
+    _, info = env.reset(seed=0)
+    busy = np.flatnonzero(~info["action_mask"][:-1])
+    for _ in range(30):  # load the network until some placement is infeasible
+        if busy.size:
+            break
+        _, _, _, _, info = env.step(first_fit(info["action_mask"]))
+        busy = np.flatnonzero(~info["action_mask"][:-1])
+    before = int(env.state.accepted)
+    obs, reward, terminated, truncated, info = env.step(int(busy[0]))
+    assert not info["accepted"] and info["reason"] in (2, 5) and reward == -1.0
+    assert "spectrum" in info["reason_text"] or "path" in info["reason_text"]
+    assert int(env.state.accepted) == before
+    _, reward, _, _, info = env.step(env.action_space.n - 1)
+    assert info["reason"] == 1 and not info["accepted"]
+    with pytest.raises(ValueError, match="action"):
+        env.step(env.action_space.n)
+
+
+def lightpaths_of(params, state):
+    """The env's established lightpaths as optnet `Lightpaths` (data slots; Gaussian)."""
+    t = state.lightpaths
+    q = params.qot
+    d = t.data_slots
+    return on.Lightpaths(t.route, t.first_slot, d, q.power[d - 1], q.symbol_rate[d - 1], jnp.zeros(d.shape), t.active)
+
+
+@pytest.fixture(scope="module")
+def gn_run(gn_env):
+    params = gn_env.params
+    return params, jax.jit(lambda key: rollout(params, key, 400, random_policy))(jax.random.PRNGKey(11))
+
+
+def test_gn_tables_match_network_and_keep_thresholds(gn_run):
+    """The env's per-lightpath NSR (tables + XPM field) equals the network model's within
+    0.05 dB (ISRS between lightpaths neglected), and every established lightpath meets its
+    format's threshold (the mask protects them)."""
+    params, (state, (_, obs, reward, info)) = gn_run
+    t, q = state.lightpaths, params.qot
+    assert int(t.active.sum()) > 20
+    net = og.make_network("nsfnet", n_slots=GN["n_slots"])
+    result = net(lightpaths_of(params, state))
+    rows = jnp.where(t.route >= 0, t.route, params.n_links)
+    idx = (rows, t.data_slots[:, None] - 1, t.first_slot[:, None])
+    own = jnp.sum(q.base[idx] + state.field[idx], axis=1) + t.terminal
+    on_ = np.asarray(t.active)
+    env_db = -10 * np.log10(np.asarray(own)[on_])
+    net_db = np.asarray(result.gsnr_db)[on_]
+    assert np.max(np.abs(env_db - net_db)) < 0.05
+    assert np.all(np.asarray(own)[on_] * np.asarray(t.threshold)[on_] <= 1 + 1e-9)
+    assert np.all(np.isfinite(np.asarray(obs))) and np.all(np.isfinite(np.asarray(reward)))
+    assert np.all(np.asarray(info["margin_db"])[np.asarray(info["accepted"])] >= 0)
+
+
+def test_gn_mask_matches_brute_force(gn_run):
+    """Placing the current request by brute force (the lightpath added, every NSR recomputed):
+    the placements the mask allows keep every lightpath above its threshold and the new one above
+    threshold plus margin; those refused for an established lightpath's sake break one."""
+    from interop.gym import _rmsa
+
+    params, (state, _) = gn_run
+    q = params.qot
+
+    @jax.jit
+    def after(state, action):
+        p, s = action // params.n_slots, action % params.n_slots
+        fmt = state.choice[p, s]
+        row = params.paths.pair(state.source, state.destination)
+        links = params.paths.links[row, p]
+        width, data = _rmsa._width(state.bit_rate, fmt, row, p, params)
+        placed = _rmsa._place(state, params, jnp.bool_(True), links, s, width, data, fmt)
+        t = placed.lightpaths
+        rows = jnp.where(t.route >= 0, t.route, params.n_links)
+        idx = (rows, t.data_slots[:, None] - 1, t.first_slot[:, None])
+        own = jnp.sum(q.base[idx] + placed.field[idx], axis=1) + t.terminal
+        return jnp.where(t.active, own * t.threshold, 0.0)
+
+    next_request = jax.jit(lambda key, state: _rmsa._next_request(key, state, params))
+    checked = {0: 0, 4: 0}
+    for seed in range(6):  # a few requests on the loaded network
+        st = next_request(jax.random.PRNGKey(seed), state)
+        state_ = st
+        reason = np.asarray(st.reason).reshape(-1)
+        for code in (0, 4):
+            actions = np.flatnonzero(reason == code)[:8]
+            for a in actions.astype(np.int32):
+                state = st
+                worst = float(jnp.max(after(state, a)))
+                if code == 0:
+                    assert worst <= 1 + 1e-9
+                else:
+                    assert worst > 1 - 1e-9
+                checked[code] += 1
+        state = state_
+    assert checked[0] > 0 and checked[4] > 0, checked
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="qot_mode"):
+        og.RMSAEnv(qot_mode="osnr")
+    with pytest.raises(ValueError, match="margin"):
+        og.RMSAEnv(qot_mode="reach", reward="margin")
+    with pytest.raises(ValueError, match="bit_rate_gbps"):
+        og.RMSAEnv(qot_mode="reach", bit_rate_gbps=(25e9, 100e9))
+    with pytest.raises(ValueError, match="power_per_slot"):
+        og.RMSAEnv(qot_mode="reach", power_per_slot=0.3)
+    with pytest.raises(TypeError, match="network"):
+        og.RMSAEnv(network="nsfnet")
+
+
+@pytest.mark.slow
+def test_soak_random_masked_steps_vmapped(reach_env, gn_env):
+    """Random masked policies, 8 envs x 4,000 steps per mode: finite observations and rewards,
+    only known reasons (the 1e5-step soak is `benchmarks/envs.py --soak`)."""
+    for params in (reach_env.params, gn_env.params):
+        run = jax.jit(jax.vmap(lambda key: rollout(params, key, 4000, random_policy)))
+        state, (_, obs, reward, info) = run(jax.random.split(jax.random.PRNGKey(5), 8))
+        assert np.all(np.isfinite(np.asarray(obs))) and np.all(np.isfinite(np.asarray(reward)))
+        assert np.all(np.asarray(info["reason"]) == np.where(np.asarray(info["accepted"]), 0, np.asarray(info["reason"])))
+        assert np.all(np.asarray(info["accepted"]) | (np.asarray(info["reason"]) > 0))
