@@ -10,6 +10,7 @@ import numpy as np
 import optnet as on
 
 from . import _rmsa
+from ._packing import Packing
 from ._rmsa import REASONS, RMSAParams
 
 
@@ -35,34 +36,51 @@ def _spaces(params: RMSAParams):
     return obs, gymnasium.spaces.Discrete(params.n_actions)
 
 
-# The params and the state travel as flat leaf lists: jit's C++ path flattens lists fast, while
-# flattening Equinox modules is Python work on every call.
-@functools.partial(jax.jit, static_argnums=0)
-def _reset_flat(params_def, key, params_leaves):
-    params = jax.tree.unflatten(params_def, params_leaves)
-    key, sub = jax.random.split(key)
-    obs, state = _rmsa.reset(sub, params)
-    return key, obs, jax.tree.leaves(state), state.mask
+# The params and the state travel packed, one buffer per dtype (see `Packing`), and the step's
+# outputs as one float32 vector: a jitted call on CPU costs microseconds per buffer.
+@functools.lru_cache(maxsize=32)
+def _jitted(params_packing: Packing, state_packing: Packing):
+    """The jitted reset and step of environments with these packings (one pair per shape, built
+    once: static jit arguments would be hashed on every call)."""
+
+    @jax.jit
+    def reset(key, params_buffers):
+        params = params_packing.unpack(params_buffers)
+        key, sub = jax.random.split(key)
+        obs, state = _rmsa.reset(sub, params)
+        return key, state_packing.pack(state), jnp.concatenate([obs, state.mask.astype(jnp.float32)])
+
+    @jax.jit
+    def step(key, state_buffers, action, params_buffers):
+        params = params_packing.unpack(params_buffers)
+        state = state_packing.unpack(state_buffers)
+        key, sub = jax.random.split(key)
+        obs, state, reward, done, info = _rmsa.step(sub, state, action, params)
+        return key, state_packing.pack(state), jnp.concatenate([obs, state.mask.astype(jnp.float32), _info_vector(info, reward, done)])
+
+    return reset, step
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _step_flat(params_def, state_def, key, state_leaves, action, params_leaves):
-    params = jax.tree.unflatten(params_def, params_leaves)
-    state = jax.tree.unflatten(state_def, state_leaves)
-    key, sub = jax.random.split(key)
-    obs, state, reward, done, info = _rmsa.step(sub, state, action, params)
-    ints = jnp.stack([info[k].astype(jnp.int32) for k in _INT_INFO] + [done.astype(jnp.int32)])
-    floats = jnp.stack([jnp.asarray(info[k], jnp.float32) for k in _FLOAT_INFO] + [jnp.asarray(reward, jnp.float32)])
-    return key, obs, jax.tree.leaves(state), state.mask, ints, floats
+def _info_vector(info, reward, done):
+    """The scalars of a step as float32 (the ints are small; the bit rate in Gb/s, exact)."""
+    info = dict(info, bit_rate=info["bit_rate"] / 1e9)
+    return jnp.stack([jnp.asarray(info[k], jnp.float32) for k in _INT_INFO + _FLOAT_INFO] + [
+        jnp.asarray(reward, jnp.float32), jnp.asarray(done, jnp.float32)], axis=-1)
+
+
+def _info_dict(vector: np.ndarray) -> dict:
+    """`_info_vector` back as a dict (last axis; the leading axes are kept)."""
+    n = len(_INT_INFO)
+    info = {k: vector[..., i].astype(np.int64) for i, k in enumerate(_INT_INFO)}
+    info["accepted"] = info["accepted"].astype(bool)
+    info.update({k: vector[..., n + i].astype(np.float64) for i, k in enumerate(_FLOAT_INFO)})
+    info["bit_rate"] = info["bit_rate"] * 1e9
+    return info
 
 
 _INT_INFO = ("accepted", "reason", "path", "first_slot", "n_slots", "format")
 _FLOAT_INFO = ("margin_db", "bit_rate", "blocking", "bit_rate_blocking")
-
-
-def state_structure(params: RMSAParams):
-    """The tree structure of the state of environments with `params`."""
-    return jax.tree.structure(jax.eval_shape(lambda key: _rmsa.reset(key, params)[1], jax.random.PRNGKey(0)))
+_N_INFO = len(_INT_INFO) + len(_FLOAT_INFO) + 2  # + reward, done
 
 
 class RMSAEnv(gymnasium.Env):
@@ -96,8 +114,12 @@ class RMSAEnv(gymnasium.Env):
                  max_span_length: float = 80e3, **kwargs):
         self.params = _params(network, topology, n_slots, max_span_length, kwargs)
         self.observation_space, self.action_space = _spaces(self.params)
-        self._params_leaves, self._params_def = jax.tree.flatten(self.params)
-        self._state_def = state_structure(self.params)
+        packing = Packing.of(self.params)
+        self._params_buffers = packing.pack(self.params)
+        state = Packing.of(jax.eval_shape(lambda key: _rmsa.reset(key, self.params)[1], jax.random.PRNGKey(0)))
+        self._state_packing = state
+        self._reset_fn, self._step_fn = _jitted(packing, state)
+        self._n_obs, self._n_actions = self.params.obs_size, self.params.n_actions
         self._state = None
         self._key = None
         self._mask = None
@@ -105,34 +127,34 @@ class RMSAEnv(gymnasium.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         key = jax.random.PRNGKey(int(self.np_random.integers(0, 2**31 - 1)))
-        key, obs, leaves, mask = _reset_flat(self._params_def, key, self._params_leaves)
-        self._key, self._state = key, leaves
-        self._mask = np.asarray(mask)
-        return np.asarray(obs), {"action_mask": self._mask.copy()}
+        self._key, self._state, out = self._reset_fn(key, self._params_buffers)
+        out = np.asarray(out)
+        n_obs = self._n_obs
+        self._mask = out[n_obs:].astype(bool)
+        return out[:n_obs].copy(), {"action_mask": self._mask.copy()}
 
     @property
     def state(self) -> _rmsa.RMSAState:
         """The current `RMSAState` (the functional core's)."""
         if self._state is None:
             raise RuntimeError("Call `reset()` first.")
-        return jax.tree.unflatten(self._state_def, self._state)
+        return self._state_packing.unpack(self._state)
 
     def step(self, action):
         if self._state is None:
             raise RuntimeError("Call `reset()` before `step()`.")
-        if not (np.ndim(action) == 0 and np.issubdtype(np.asarray(action).dtype, np.integer) and 0 <= action < self.action_space.n):
-            raise ValueError(f"`action` must be an int in [0, {self.action_space.n}); got {action!r}.")
-        key, obs, leaves, mask, ints, floats = _step_flat(
-            self._params_def, self._state_def, self._key, self._state, np.int32(action), self._params_leaves)
-        self._key, self._state = key, leaves
-        obs, mask, ints, floats = jax.device_get((obs, mask, ints, floats))
-        self._mask = mask
-        info = {name: int(v) for name, v in zip(_INT_INFO, ints)}
-        info["accepted"] = bool(info["accepted"])
-        info.update({name: float(v) for name, v in zip(_FLOAT_INFO, floats)})
+        if not (isinstance(action, (int, np.integer)) or (isinstance(action, np.ndarray) and action.shape == ()
+                                                          and np.issubdtype(action.dtype, np.integer))) or not 0 <= action < self._n_actions:
+            raise ValueError(f"`action` must be an int in [0, {self._n_actions}); got {action!r}.")
+        self._key, self._state, out = self._step_fn(self._key, self._state, np.int32(action), self._params_buffers)
+        out = np.asarray(out)
+        n_obs, n_actions = self._n_obs, self._n_actions
+        self._mask = out[n_obs:n_obs + n_actions].astype(bool)
+        tail = out[n_obs + n_actions:]
+        info = {k: v.item() for k, v in _info_dict(tail).items()}
         info["reason_text"] = REASONS[info["reason"]]
-        info["action_mask"] = mask.copy()
-        return obs, float(floats[-1]), False, bool(ints[-1]), info
+        info["action_mask"] = self._mask.copy()
+        return out[:n_obs].copy(), float(tail[-2]), False, bool(tail[-1]), info
 
     def action_masks(self) -> np.ndarray:
         """The feasible actions for the current request (bool, `(n_actions,)`)."""

@@ -9,9 +9,26 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
 
 import optnet as on
+
+
+# levels of the inverse kernel: 4096 log-spaced values from 1e-12 to 1 (0.7 % apart)
+INVERSE_LOG10 = (-12.0, 0.0, 4096)
+INVERSE_GRID = np.logspace(*INVERSE_LOG10)
+
+
+def kernel_reach(reach, victim, new, allowed):
+    """How many leading offsets of the kernel row (victim, new) exceed `allowed`, conservatively:
+    at the grid level at or below `allowed` (so at most 0.7 % below it); all of them where
+    `allowed` <= 0 or is below the grid, none where it is above."""
+    lo, hi, n = INVERSE_LOG10
+    level = jnp.floor((jnp.log10(jnp.maximum(allowed, 1e-30)) - lo) / ((hi - lo) / (n - 1)))
+    row = (victim * reach.shape[1] + new) * n  # one flat gather (several index arrays cost more)
+    flat = reach.reshape(-1)
+    inside = flat[row + jnp.clip(level, 0, n - 1).astype(jnp.int32)]
+    return jnp.where(level < 0, flat[row], jnp.where(level >= n, 0, inside))
 
 
 class QotTables(eqx.Module):
@@ -24,7 +41,8 @@ class QotTables(eqx.Module):
       `(links + 1, D, slots)`; the last row (padding hops) is 0.
     - `xpm`: NSR that an interferer of `d_i` data slots adds to a victim of `d_v` data slots on link
       `l` when their centres are `delta` half-slots apart, `(links + 1, D, D, 2 slots + 1)`.
-    - `kernel`: a per-span XPM kernel, non-increasing in `delta`, `(D, D, 2 slots + 1)`, and
+    - `kernel`: a per-span XPM kernel, non-increasing in `delta`, `(D, D, 2 slots + 1)`;
+    - `reach`: its inverse: how many leading `delta` have `kernel > INVERSE_GRID[j]`, `(D, D, J)`;
     - `scale`: the span count of each link (0 for the padding row): `xpm[l] <= scale[l] * kernel`,
       an equality for links of one fibre type under the closed form, `(links + 1,)`.
     - `terminal`: NSR of the ROADM passes and the transceiver by hops, `(max hops + 1, D, slots)`.
@@ -34,6 +52,7 @@ class QotTables(eqx.Module):
     base: Float[Array, "links_1 widths slots"]
     xpm: Float[Array, "links_1 widths widths offsets"]
     kernel: Float[Array, "widths widths offsets"]
+    reach: Int[Array, "widths widths levels"]
     scale: Float[Array, " links_1"]
     terminal: Float[Array, "hops_1 widths slots"]
     symbol_rate: Float[Array, " widths"]
@@ -93,6 +112,7 @@ def qot_tables(network: on.Network, max_data_slots: int, max_hops: int, *, power
     spans = np.asarray(network.n_spans, float)
     kernel = (xpm / spans[:, None, None, None]).max(axis=0)
     kernel = np.maximum.accumulate(kernel[..., ::-1], axis=-1)[..., ::-1]
+    reach = np.sum(kernel[..., None, :] > INVERSE_GRID[:, None], axis=-1).astype(np.int32)
     # ROADM passes and transceiver by hops
     f = centre(s_fit, d_grid)
     terminal = []
@@ -101,7 +121,7 @@ def qot_tables(network: on.Network, max_data_slots: int, max_hops: int, *, power
         terminal.append(np.asarray(roadm + trx).T)
     pad = lambda x: np.concatenate([x, np.zeros((1,) + x.shape[1:])])
     return QotTables(
-        jnp.asarray(pad(np.asarray(base))), jnp.asarray(pad(xpm)), jnp.asarray(kernel),
+        jnp.asarray(pad(np.asarray(base))), jnp.asarray(pad(xpm)), jnp.asarray(kernel), jnp.asarray(reach),
         jnp.asarray(np.append(spans, 0.0)), jnp.asarray(np.stack(terminal)), jnp.asarray(rate), jnp.asarray(power),
     )
 

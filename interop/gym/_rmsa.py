@@ -12,7 +12,7 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 import optnet as on
 
-from ._qot import QotTables, qot_tables
+from ._qot import QotTables, kernel_reach, qot_tables
 
 QOT_MODES = ("gn", "reach")
 REWARDS = ("accepted", "bit_rate", "margin")
@@ -321,11 +321,10 @@ def _add_xpm(params, field, routes, first, data, sign):
     delta = jnp.abs(2 * slots[None, None, :] + widths[None, :, None] - (2 * first + data)[:, None, None])  # (m, D, S)
     rows = jnp.where(routes >= 0, routes, n_links)[:, :, None, None]  # (m, hops, 1, 1)
     add = _at(params.qot.xpm, rows, widths[None, None, :, None] - 1, data[:, None, None, None] - 1, delta[:, None])
-    # one flat scatter; padding hops land past the end and are dropped
-    target = jnp.where(routes >= 0, routes, n_links + 1)[:, :, None, None]
-    flat = (target * d_max + widths[None, None, :, None] - 1) * n_slots + slots
-    flat = jnp.broadcast_to(flat, add.shape)
-    return field.reshape(-1).at[flat.reshape(-1)].add(sign * add.reshape(-1), mode="drop").reshape(field.shape)
+    # added to the links' rows by a one-hot product (a dense matmul beats XLA's CPU scatter);
+    # padding hops have no row
+    hit = jax.nn.one_hot(routes.reshape(-1), n_links + 1, dtype=field.dtype)  # -1 -> zeros
+    return field + sign * jnp.tensordot(hit, add.reshape(hit.shape[0], -1), axes=(0, 0)).reshape(field.shape)
 
 
 def _departures(state: RMSAState, params: RMSAParams, now) -> RMSAState:
@@ -415,8 +414,10 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     spectrum = on.free_blocks(jnp.broadcast_to(free[:, None, :], (k, n_formats, n_slots)),
                               jnp.broadcast_to(width, (k, n_formats)), params.band)  # (k, F, S)
     rows = jnp.where(links >= 0, links, n_links)  # (k, hops)
-    idx = (rows[:, :, None, None], data[None, None, :, None] - 1, jnp.arange(n_slots))  # (k, hops, F, S)
-    nsr = jnp.sum(_at(q.base, *idx) + _at(state.field, *idx), axis=1)  # (k, F, S)
+    # summed over each path's links by a product with the paths' link incidence (dense beats gathers)
+    incidence = jnp.sum(jax.nn.one_hot(links, n_links + 1, dtype=state.field.dtype), axis=1)  # (k, links + 1)
+    per_path = (incidence @ (q.base + state.field).reshape(n_links + 1, -1)).reshape(k, -1, n_slots)  # (k, D, S)
+    nsr = per_path[:, data - 1, :]  # (k, F, S)
     hops = jnp.sum(links >= 0, axis=1)
     nsr = nsr + _at(q.terminal, hops[:, None, None], data[None, :, None] - 1, jnp.arange(n_slots))
     snr_ok = nsr * params.threshold[None, :, None] * params.margin <= 1.0
@@ -431,25 +432,22 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     on_path = jnp.zeros((k, n_links + 2), q.scale.dtype).at[jnp.arange(k)[:, None], jnp.where(links >= 0, links, n_links + 1)].set(q.scale[rows])
     shared = jnp.sum(_at(on_path, jnp.arange(k)[:, None, None], t_rows[None]), axis=-1) * table.active  # (k, C)
     allowed = slack[None] / jnp.where(shared > 0, shared, 1.0)
-    # materialised once: else XLA fuses this producer into every bisection step (10x slower)
-    allowed = jax.lax.optimization_barrier(jnp.where(shared > 0, allowed, jnp.inf))  # (k, C)
+    allowed = jnp.where(shared > 0, allowed, jnp.inf)  # (k, C)
     victim = jnp.broadcast_to(table.data_slots[None, :, None] - 1, (k, table.active.shape[0], n_formats))
     new = jnp.broadcast_to(data[None, None, :] - 1, victim.shape)
     # (k, C, F): the offsets at which the kernel exceeds what the lightpath allows
-    radius = _count_above(lambda i: _at(q.kernel, victim, new, i), q.kernel.shape[-1], allowed[:, :, None])
-    radius = jax.lax.optimization_barrier(radius)  # else fused into (recomputed by) each consumer
+    radius = kernel_reach(q.reach, victim, new, allowed[:, :, None])
     centre = 2 * table.first_slot[None, :, None] + table.data_slots[None, :, None] - data[None, None, :]  # 2 s_new + d_new at delta 0
     lo = jnp.floor((centre - radius) / 2).astype(jnp.int32) + 1
     hi = jnp.ceil((centre + radius) / 2).astype(jnp.int32) - 1
     hit = (radius > 0) & (lo <= hi) & (hi >= 0) & (lo < n_slots)
-    lo, stop = jnp.clip(lo, 0, n_slots), jnp.clip(hi + 1, 0, n_slots)
-    # interval union by a difference array: one flat scatter (per-axis index scatters are slow)
-    row = (jnp.arange(k)[:, None, None] * n_formats + jnp.arange(n_formats)[None, None, :]) * (n_slots + 1)
-    index = jnp.concatenate([(row + lo).reshape(-1), (row + stop).reshape(-1)])
-    hit = hit.astype(jnp.int32).reshape(-1)
-    step_ = jnp.concatenate([hit, -hit])
-    diff = jnp.zeros(k * n_formats * (n_slots + 1), jnp.int32).at[index].add(step_, mode="promise_in_bounds").reshape(k, n_formats, n_slots + 1)
-    others_ok = jax.lax.associative_scan(jnp.add, diff, axis=-1)[..., :n_slots] == 0
+    # the union of the forbidden intervals: the furthest end among intervals starting at or
+    # before each slot (one flat scatter-max, then a prefix max) reaches the slot or not
+    row = (jnp.arange(k)[:, None, None] * n_formats + jnp.arange(n_formats)[None, None, :]) * n_slots
+    ends = jnp.full(k * n_formats * n_slots, -1, jnp.int32)
+    ends = ends.at[(row + jnp.clip(lo, 0, n_slots - 1)).reshape(-1)].max(jnp.where(hit, hi, -1).reshape(-1))
+    reach = jax.lax.associative_scan(jnp.maximum, ends.reshape(k, n_formats, n_slots), axis=-1)
+    others_ok = reach < jnp.arange(n_slots)
     room = ~jnp.all(table.active)
     feasible = spectrum & snr_ok & others_ok & valid[:, None, None] & room  # (k, F, S)
     ok = jnp.any(feasible, axis=1)
@@ -459,18 +457,6 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     margin = jnp.take_along_axis(margin_db, choice[:, None, :], axis=1)[:, 0]
     best_width = jnp.where(jnp.any(ok, axis=1), width[jnp.argmax(jnp.any(feasible, axis=2), axis=1)], width[-1])
     return ok, choice, reason, jnp.where(ok, margin, 0.0), best_width
-
-
-def _count_above(row_at, n, value):
-    """How many leading entries of non-increasing rows of length `n` exceed `value`, by bisection;
-    `row_at(i)` gives each row's entry `i` (an index array of the result's shape)."""
-    lo = jnp.zeros(jnp.shape(row_at(jnp.int32(0))), jnp.int32)
-    hi = jnp.full_like(lo, n)
-    for _ in range(max(1, math.ceil(math.log2(n + 1)))):
-        mid = (lo + hi) // 2
-        above = (row_at(jnp.minimum(mid, n - 1)) > value) & (mid < n)
-        lo, hi = jnp.where(above, mid + 1, lo), jnp.where(above, hi, mid)
-    return lo
 
 
 def observation(state: RMSAState, params: RMSAParams) -> Float[Array, " obs"]:

@@ -11,21 +11,26 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from . import _rmsa
-from ._env import _FLOAT_INFO, _INT_INFO, _params, _spaces
+from ._env import _N_INFO, _info_dict, _info_vector, _params, _spaces
+from ._packing import Packing
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _reset_all(params_def, keys, params_leaves):
-    params = jax.tree.unflatten(params_def, params_leaves)
+@functools.lru_cache(maxsize=32)
+def _jitted(params_packing: Packing, state_packing: Packing):
+    """The jitted batched reset and step for these packings (see `_env._jitted`)."""
+    return jax.jit(functools.partial(_reset_all, params_packing, state_packing)), jax.jit(functools.partial(_step_all, params_packing, state_packing))
+
+
+def _reset_all(params_packing, state_packing, keys, params_buffers):
+    params = params_packing.unpack(params_buffers)
     keys, subs = jax.vmap(jax.random.split, out_axes=1)(keys)
     obs, state = jax.vmap(_rmsa.reset, in_axes=(0, None))(subs, params)
-    return keys, obs, jax.tree.leaves(state), state.mask
+    return keys, state_packing.pack(state), jnp.concatenate([obs, state.mask.astype(jnp.float32)], axis=1)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _step_all(params_def, state_def, keys, state_leaves, actions, params_leaves):
-    params = jax.tree.unflatten(params_def, params_leaves)
-    state = jax.tree.unflatten(state_def, state_leaves)
+def _step_all(params_packing, state_packing, keys, state_buffers, actions, params_buffers):
+    params = params_packing.unpack(params_buffers)
+    state = state_packing.unpack(state_buffers)
     keys, step_keys, reset_keys = jax.vmap(lambda k: tuple(jax.random.split(k, 3)))(keys)
     obs, state, reward, done, info = jax.vmap(_rmsa.step, in_axes=(0, 0, 0, None))(step_keys, state, actions, params)
 
@@ -37,9 +42,8 @@ def _step_all(params_def, state_def, keys, state_leaves, actions, params_leaves)
         return pick(obs0, obs), jax.tree.map(pick, state0, state)
 
     new_obs, state = jax.lax.cond(jnp.any(done), restart, lambda _: (obs, state), None)
-    ints = jnp.stack([info[k].astype(jnp.int32) for k in _INT_INFO], axis=1)
-    floats = jnp.stack([jnp.asarray(info[k], jnp.float32) for k in _FLOAT_INFO], axis=1)
-    return keys, new_obs, obs, jax.tree.leaves(state), state.mask, jnp.asarray(reward, jnp.float32), done, ints, floats
+    out = jnp.concatenate([new_obs, state.mask.astype(jnp.float32), _info_vector(info, reward, done), obs], axis=1)
+    return keys, state_packing.pack(state), out
 
 
 class RMSAVectorEnv(gymnasium.vector.VectorEnv):
@@ -59,10 +63,13 @@ class RMSAVectorEnv(gymnasium.vector.VectorEnv):
         self.single_observation_space, self.single_action_space = _spaces(self.params)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
-        self._params_leaves, self._params_def = jax.tree.flatten(self.params)
-        self._state_def = jax.tree.structure(jax.eval_shape(
+        packing = Packing.of(self.params)
+        self._params_buffers = packing.pack(self.params)
+        self._state_packing = Packing.of(jax.eval_shape(
             lambda key: jax.vmap(_rmsa.reset, in_axes=(0, None))(key, self.params)[1],
             jax.random.split(jax.random.PRNGKey(0), num_envs)))
+        self._reset_fn, self._step_fn = _jitted(packing, self._state_packing)
+        self._n_obs, self._n_actions = self.params.obs_size, self.params.n_actions
         self._keys = self._state = self._mask = None
 
     def reset(self, *, seed: "int | list[int] | None" = None, options: dict | None = None):
@@ -74,9 +81,11 @@ class RMSAVectorEnv(gymnasium.vector.VectorEnv):
         else:
             super().reset(seed=seed)
             keys = jax.random.split(jax.random.PRNGKey(int(self.np_random.integers(0, 2**31 - 1))), self.num_envs)
-        self._keys, obs, self._state, mask = _reset_all(self._params_def, keys, self._params_leaves)
-        self._mask = np.asarray(mask)
-        return np.asarray(obs), {"action_mask": self._mask.copy()}
+        self._keys, self._state, out = self._reset_fn(keys, self._params_buffers)
+        out = np.asarray(out)
+        n_obs = self._n_obs
+        self._mask = out[:, n_obs:].astype(bool)
+        return out[:, :n_obs].copy(), {"action_mask": self._mask.copy()}
 
     def step(self, actions):
         if self._state is None:
@@ -86,16 +95,17 @@ class RMSAVectorEnv(gymnasium.vector.VectorEnv):
             raise ValueError(f"`actions` must be {self.num_envs} ints; got shape {actions.shape}, dtype {actions.dtype}.")
         if np.any((actions < 0) | (actions >= self.single_action_space.n)):
             raise ValueError(f"`actions` must be in [0, {self.single_action_space.n}).")
-        out = _step_all(self._params_def, self._state_def, self._keys, self._state, jnp.asarray(actions, jnp.int32), self._params_leaves)
-        self._keys, self._state = out[0], out[3]
-        obs, final, mask, reward, done, ints, floats = jax.device_get((out[1], out[2], out[4], out[5], out[6], out[7], out[8]))
-        self._mask = mask
-        infos = {name: ints[:, i] for i, name in enumerate(_INT_INFO)}
-        infos["accepted"] = infos["accepted"].astype(bool)
-        infos.update({name: floats[:, i] for i, name in enumerate(_FLOAT_INFO)})
-        infos["action_mask"] = mask.copy()
+        self._keys, self._state, out = self._step_fn(self._keys, self._state, jnp.asarray(actions, jnp.int32), self._params_buffers)
+        out = np.asarray(out)
+        n_obs, n_actions = self._n_obs, self._n_actions
+        obs = out[:, :n_obs].copy()
+        self._mask = out[:, n_obs:n_obs + n_actions].astype(bool)
+        tail = out[:, n_obs + n_actions:n_obs + n_actions + _N_INFO]
+        infos = _info_dict(tail)
+        infos["action_mask"] = self._mask.copy()
+        reward, done = tail[:, -2].copy(), tail[:, -1].astype(bool)
         if done.any():
-            infos["final_obs"], infos["_final_obs"] = final, done.copy()
+            infos["final_obs"], infos["_final_obs"] = out[:, n_obs + n_actions + _N_INFO:].copy(), done.copy()
         return obs, reward, np.zeros(self.num_envs, bool), done, infos
 
     def action_masks(self) -> np.ndarray:
