@@ -3,7 +3,10 @@ a random masked policy: as a single Gymnasium env (`RMSAEnv.step`, the mask from
 step) and as pure JAX (`interop.gym.step` in a jitted `lax.scan`, vmapped over 64 envs), in both
 QoT modes ("gn": per-step GN-model masking; "reach": the reach table). `--soak` adds 1e5 random
 masked steps per mode (pure JAX, 100 envs x 1,000 steps) checking that no observation or reward is
-NaN and that every request gets a known outcome. Run `python benchmarks/envs.py [--x64] [--soak]`."""
+NaN and that every request gets a known outcome. `--blocking` runs KSP-FF through the env (reach
+mode, the mask's first feasible action) at 250 E: 10 seeds x 20,000 requests after 3,000, against
+the published figure and `optnet.ksp_first_fit` on fresh requests.
+Run `python benchmarks/envs.py [--x64] [--soak] [--blocking]`."""
 
 import argparse
 import time
@@ -35,9 +38,13 @@ def main():
     parser.add_argument("--x64", action="store_true")
     parser.add_argument("--soak", action="store_true")
     parser.add_argument("--steps", type=int, default=3000, help="single-env steps")
+    parser.add_argument("--blocking", action="store_true")
     args = parser.parse_args()
     jax.config.update("jax_enable_x64", args.x64)
     from interop import gym as og
+
+    if args.blocking:
+        blocking(og)
 
     print(f"NSFNET, k=5, 100 slots, 250 E, {'float64' if args.x64 else 'float32'}; random masked policy")
     print(f"{'mode':>6} {'setting':>26} {'steps/s':>10} {'compile [s]':>12} {'accepted':>9}")
@@ -78,6 +85,36 @@ def main():
             acc, bad = jax.block_until_ready(run(jax.random.split(jax.random.PRNGKey(2), 100)))
             print(f"{mode:>6} soak 1e5 random masked steps: {int(bad.sum())} bad (NaN or unknown outcome), "
                   f"accepted {float(acc.mean()):.3f}, {time.perf_counter() - t0:.1f} s")
+
+
+def blocking(og):
+    """KSP-FF through the env vs the published blocking and `ksp_first_fit` (NSFNET, 250 E)."""
+    from scipy import stats
+
+    import optnet as on
+
+    warmup, n, seeds = 3000, 20_000, 10
+    params = og.rmsa_params(og.make_network("nsfnet"), qot_mode="reach", load=250.0)
+
+    def episode(key):
+        _, state = og.reset(key, params)
+
+        def body(state, k):
+            obs, state, reward, done, info = og.step(k, state, jnp.argmax(state.mask), params)
+            return state, info["accepted"]
+
+        return 1.0 - jnp.mean(jax.lax.scan(body, state, jax.random.split(key, warmup + n))[1][warmup:])
+
+    env_values = np.asarray(jax.jit(jax.vmap(episode))(jax.random.split(jax.random.PRNGKey(7), seeds)))
+    paths = params.paths
+    ref = []
+    for seed in range(seeds):
+        req = on.poisson_requests(jax.random.PRNGKey(100 + seed), warmup + n, params.n_nodes, 250.0)
+        ref.append(float(on.ksp_first_fit(paths, req, params.n_links, params.n_slots).blocking(warmup)))
+    for name, v in (("KSP-FF through RMSAEnv", env_values), ("optnet.ksp_first_fit", np.asarray(ref))):
+        half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+        print(f"{name:>24}: blocking {v.mean():.2e} [{v.mean() - half:.2e}, {v.mean() + half:.2e}] "
+              f"({seeds} seeds x {n} requests; published 2.5e-2)")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ class RMSAParams(eqx.Module):
     **Fields:** `paths` (the `PathTable`), `load` (Erlang), `band` (band index per slot, or None),
     `qot` (GN-model tables in "gn" mode, else None), `threshold` (required SNR per format, linear,
     densest first), `bits_per_symbol` (per format), `margin` (linear), plus static settings:
+    `longest` (the longest candidate path, m),
     `qot_mode`, `reward`, `n_links`, `n_slots`, `slot_width` (Hz), `bit_rate_gbps` (range),
     `guard` (slots), `roll_off`, `polarisations`, `episode_length` (requests), `capacity`
     (lightpath table rows, "gn" mode), `observe_spectrum`.
@@ -48,6 +49,7 @@ class RMSAParams(eqx.Module):
     threshold: Float[Array, " formats"]
     bits_per_symbol: Int[Array, " formats"]
     margin: Float[Array, ""]
+    longest: float = eqx.field(static=True)
     qot_mode: str = eqx.field(static=True)
     reward: str = eqx.field(static=True)
     n_links: int = eqx.field(static=True)
@@ -79,7 +81,7 @@ class RMSAParams(eqx.Module):
         return 2 * self.n_nodes + 1 + self.k * N_PATH_FEATURES + (self.k * self.n_slots if self.observe_spectrum else 0)
 
 
-class Lightpath(eqx.Module):
+class LightpathTable(eqx.Module):
     """The lightpaths in service ("gn" mode): a fixed-capacity table (inactive rows are free)."""
 
     route: Int[Array, "capacity hops"]
@@ -102,12 +104,13 @@ class RMSAState(eqx.Module):
     bit_rate: Float[Array, ""]
     holding: Float[Array, ""]
     busy_until: Float[Array, "links_1 slots"]
-    lightpaths: Lightpath | None
+    lightpaths: LightpathTable | None
     field: Float[Array, "links_1 widths slots"] | None
     mask: Bool[Array, " actions"]
     choice: Int[Array, "k slots"]
     reason: Int[Array, "k slots"]
     margin_db: Float[Array, "k slots"]
+    free: Bool[Array, "k slots"]
     features: Float[Array, "k features"]
     steps: Int[Array, ""]
     accepted: Int[Array, ""]
@@ -177,7 +180,7 @@ def rmsa_params(
     band = jnp.asarray(grid.band) if len(grid.bands) > 1 else None
     return RMSAParams(
         paths, jnp.asarray(float(load)), band, qot, jnp.asarray(threshold), jnp.asarray(bps, jnp.int32),
-        jnp.asarray(10 ** (margin_db / 10)), qot_mode, reward, network.n_links, grid.n_slots,
+        jnp.asarray(10 ** (margin_db / 10)), float(max(np.max(np.asarray(paths.length)), 1.0)), qot_mode, reward, network.n_links, grid.n_slots,
         float(grid.slot_width), (lo, hi), guard, float(roll_off), polarisations, episode_length, int(capacity),
         observe_spectrum,
     )
@@ -202,7 +205,7 @@ def reset(key: PRNGKeyArray, params: RMSAParams) -> tuple[Float[Array, " obs"], 
     lightpaths = field = None
     if params.qot_mode == "gn":
         c, hops = params.capacity, params.paths.links.shape[-1]
-        lightpaths = Lightpath(
+        lightpaths = LightpathTable(
             jnp.full((c, hops), -1, jnp.int32), jnp.zeros(c, jnp.int32), jnp.ones(c, jnp.int32),
             jnp.zeros(c, dtype), jnp.zeros(c, dtype), jnp.zeros(c, dtype), jnp.zeros(c, bool),
         )
@@ -212,7 +215,8 @@ def reset(key: PRNGKeyArray, params: RMSAParams) -> tuple[Float[Array, " obs"], 
     state = RMSAState(
         zero, jnp.int32(0), jnp.int32(0), zero, zero, jnp.zeros((n_links + 1, n_slots), dtype), lightpaths, field,
         jnp.zeros(params.n_actions, bool), jnp.zeros((k, n_slots), jnp.int32), jnp.zeros((k, n_slots), jnp.int32),
-        jnp.zeros((k, n_slots), dtype), jnp.zeros((k, N_PATH_FEATURES), dtype), jnp.int32(0), jnp.int32(0), zero, zero,
+        jnp.zeros((k, n_slots), dtype), jnp.zeros((k, n_slots), bool), jnp.zeros((k, N_PATH_FEATURES), dtype),
+        jnp.int32(0), jnp.int32(0), zero, zero,
     )
     state = _next_request(key, state, params)
     return observation(state, params), state
@@ -293,7 +297,7 @@ def _place(state: RMSAState, params: RMSAParams, ok, links, s, width, data, fmt)
     table = state.lightpaths
     free_row = jnp.argmin(table.active)
     put = lambda a, v: a.at[free_row].set(jnp.where(ok, v, a[free_row]))
-    table = Lightpath(
+    table = LightpathTable(
         put(table.route, links), put(table.first_slot, s), put(table.data_slots, data), put(table.departure, depart),
         put(table.threshold, params.threshold[jnp.maximum(fmt, 0)]), put(table.terminal, params.qot.terminal[jnp.sum(hop), data - 1, s]),
         put(table.active, True),
@@ -391,14 +395,14 @@ def _candidates(state: RMSAState, params: RMSAParams) -> RMSAState:
     first = jnp.where(n_ok > 0, jnp.argmax(ok, axis=1), n_slots)
     hops = params.paths.hops[row]
     max_hops = params.paths.links.shape[-1]
-    length = params.paths.length[row] / jnp.maximum(jnp.max(params.paths.length), 1.0)
+    length = params.paths.length[row] / params.longest
     best_margin = jnp.max(jnp.where(ok, margin_db, 0.0), axis=1)
     features = jnp.stack([
         valid.astype(dtype), hops / max_hops, length, jnp.minimum(best_width / n_slots, 1.0) * valid, n_ok / n_slots,
         first / n_slots, jnp.clip(best_margin / 10.0, 0.0, 1.0),
     ], axis=1).astype(dtype)
-    return eqx.tree_at(lambda x: (x.mask, x.choice, x.reason, x.margin_db, x.features), state,
-                       (mask, choice, reason.astype(jnp.int32), margin_db.astype(dtype), features))
+    return eqx.tree_at(lambda x: (x.mask, x.choice, x.reason, x.margin_db, x.free, x.features), state,
+                       (mask, choice, reason.astype(jnp.int32), margin_db.astype(dtype), free & valid[:, None], features))
 
 
 def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
@@ -471,9 +475,5 @@ def observation(state: RMSAState, params: RMSAParams) -> Float[Array, " obs"]:
         (state.bit_rate / (params.bit_rate_gbps[1] * 1e9))[None], state.features.reshape(-1),
     ]
     if params.observe_spectrum:
-        row = params.paths.pair(state.source, state.destination)
-        links = params.paths.links[row]
-        rows = jnp.where(links >= 0, links, params.n_links)
-        free = jnp.all(state.busy_until[rows] <= state.time, axis=1) & params.paths.valid[row][:, None]
-        parts.append(free.reshape(-1))
+        parts.append(state.free.reshape(-1))
     return jnp.concatenate([jnp.asarray(x, jnp.float32).reshape(-1) for x in parts])
