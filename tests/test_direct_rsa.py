@@ -35,6 +35,7 @@ def test_straight_through_gradient_is_finite(problem):
     assert np.all(np.isfinite(np.asarray(g))) and np.any(np.asarray(g) != 0)
 
 
+@pytest.mark.slow
 def test_example_fast_mode():
     """`examples/direct_rsa.py --fast` (200 requests, two short rounds) runs and keeps its promises."""
     import importlib.util

@@ -37,7 +37,8 @@ def _spaces(params: RMSAParams):
 
 
 # The params and the state travel packed, one buffer per dtype (see `Packing`), and the step's
-# outputs as one float32 vector: a jitted call on CPU costs microseconds per buffer.
+# outputs as one vector of the state's float dtype: a jitted call on CPU costs microseconds per
+# buffer.
 @functools.lru_cache(maxsize=32)
 def _jitted(params_packing: Packing, state_packing: Packing):
     """The jitted reset and step of environments with these packings (one pair per shape, built
@@ -48,7 +49,7 @@ def _jitted(params_packing: Packing, state_packing: Packing):
         params = params_packing.unpack(params_buffers)
         key, sub = jax.random.split(key)
         obs, state = _rmsa.reset(sub, params)
-        return key, state_packing.pack(state), jnp.concatenate([obs, state.mask.astype(jnp.float32)])
+        return key, state_packing.pack(state), jnp.concatenate([obs.astype(state.time.dtype), state.mask.astype(state.time.dtype)])
 
     @jax.jit
     def step(key, state_buffers, action, params_buffers):
@@ -56,16 +57,17 @@ def _jitted(params_packing: Packing, state_packing: Packing):
         state = state_packing.unpack(state_buffers)
         key, sub = jax.random.split(key)
         obs, state, reward, done, info = _rmsa.step(sub, state, action, params)
-        return key, state_packing.pack(state), jnp.concatenate([obs, state.mask.astype(jnp.float32), _info_vector(info, reward, done)])
+        dtype = state.time.dtype
+        return key, state_packing.pack(state), jnp.concatenate([obs.astype(dtype), state.mask.astype(dtype), _info_vector(info, reward, done, dtype)])
 
     return reset, step
 
 
-def _info_vector(info, reward, done):
-    """The scalars of a step as float32 (the ints are small; the bit rate in Gb/s, exact)."""
+def _info_vector(info, reward, done, dtype):
+    """The scalars of a step as `dtype` (the ints are small; the bit rate in Gb/s, exact)."""
     info = dict(info, bit_rate=info["bit_rate"] / 1e9)
-    return jnp.stack([jnp.asarray(info[k], jnp.float32) for k in _INT_INFO + _FLOAT_INFO] + [
-        jnp.asarray(reward, jnp.float32), jnp.asarray(done, jnp.float32)], axis=-1)
+    return jnp.stack([jnp.asarray(info[k], dtype) for k in _INT_INFO + _FLOAT_INFO] + [
+        jnp.asarray(reward, dtype), jnp.asarray(done, dtype)], axis=-1)
 
 
 def _info_dict(vector: np.ndarray) -> dict:
@@ -78,8 +80,8 @@ def _info_dict(vector: np.ndarray) -> dict:
     return info
 
 
-_INT_INFO = ("accepted", "reason", "path", "first_slot", "n_slots", "format")
-_FLOAT_INFO = ("margin_db", "bit_rate", "blocking", "bit_rate_blocking")
+_INT_INFO = ("source", "destination", "accepted", "reason", "path", "first_slot", "n_slots", "format")
+_FLOAT_INFO = ("margin_db", "bit_rate", "arrival", "holding", "blocking", "bit_rate_blocking")
 _N_INFO = len(_INT_INFO) + len(_FLOAT_INFO) + 2  # + reward, done
 
 
@@ -131,7 +133,7 @@ class RMSAEnv(gymnasium.Env):
         out = np.asarray(out)
         n_obs = self._n_obs
         self._mask = out[n_obs:].astype(bool)
-        return out[:n_obs].copy(), {"action_mask": self._mask.copy()}
+        return out[:n_obs].astype(np.float32), {"action_mask": self._mask.copy()}
 
     @property
     def state(self) -> _rmsa.RMSAState:
@@ -154,7 +156,7 @@ class RMSAEnv(gymnasium.Env):
         info = {k: v.item() for k, v in _info_dict(tail).items()}
         info["reason_text"] = REASONS[info["reason"]]
         info["action_mask"] = self._mask.copy()
-        return out[:n_obs].copy(), float(tail[-2]), False, bool(tail[-1]), info
+        return out[:n_obs].astype(np.float32), float(tail[-2]), False, bool(tail[-1]), info
 
     def action_masks(self) -> np.ndarray:
         """The feasible actions for the current request (bool, `(n_actions,)`)."""

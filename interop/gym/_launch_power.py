@@ -51,12 +51,13 @@ class LaunchPowerState(eqx.Module):
 
 
 def launch_power_params(
-    network: on.Network, *, requests: int = 24, seed: int = 0, bit_rate_gbps: tuple = (100, 400),
-    low_dbm: float = -6.0, high_dbm: float = 6.0, start_dbm: float = 0.0, horizon: int = 16,
+    network: on.Network, *, requests: int = 24, seed: int = 0, bit_rate_gbps: tuple = (50, 150),
+    low_dbm: float = -4.0, high_dbm: float = 8.0, start_dbm: float = 2.0, horizon: int = 16,
     reward: str = "throughput", noise_db: float = 0.0, gradients: bool = False,
 ) -> LaunchPowerParams:
-    """Load `network` with `requests` incremental requests routed by QoT-aware KSP-FF
-    (`optnet.qot_first_fit`, 1 dB margin, at `start_dbm`), and control their powers."""
+    """Load `network` with `requests` incremental requests (bit rates uniform in `bit_rate_gbps`
+    Gb/s) placed by KSP-FF (k = 3, formats by the reach table, whose required SNR at a pre-FEC BER
+    of 2e-2 is each lightpath's threshold), and control their powers."""
     if reward not in POWER_REWARDS:
         raise ValueError(f"`reward` must be one of {POWER_REWARDS}; got {reward!r}.")
     if not -20.0 <= low_dbm < high_dbm <= 20.0:
@@ -70,15 +71,18 @@ def launch_power_params(
     topo = network.topology
     paths = on.k_shortest_paths(topo, 3)
     traffic = on.incremental_requests(jax.random.PRNGKey(seed), requests, topo.n_nodes, bit_rate_gbps=bit_rate_gbps)
-    routed = on.qot_first_fit(network, paths, traffic, power=float(on.dbm_to_watt(start_dbm)), margin_db=1.0)
-    keep = np.flatnonzero(np.asarray(routed.lightpaths.active))
+    placed = on.ksp_first_fit(paths, traffic, network.n_links, network.grid)
+    keep = np.flatnonzero(np.asarray(placed.accepted))
     if keep.size == 0:
         raise ValueError("No request could be routed; lower `bit_rate_gbps` or use a larger grid.")
-    lp = jax.tree.map(lambda x: x[keep], routed.lightpaths)
+    lp = jax.tree.map(lambda x: x[keep], placed.lightpaths(paths, traffic, power=float(on.dbm_to_watt(start_dbm))))
+    row = np.asarray(paths.pair(traffic.source, traffic.destination))[keep]
+    bps = np.asarray(paths.bits_per_symbol)[row, np.asarray(placed.path)[keep]]
+    threshold_db = 10 * np.log10([on.required_snr(int(b), 2e-2) for b in bps])
     route = np.asarray(lp.route)
     load = np.bincount(route[route >= 0], minlength=network.n_links).max()
     return LaunchPowerParams(
-        network, lp, on.linear_to_db(routed.threshold[keep]), jnp.asarray(float(noise_db)), float(low_dbm),
+        network, lp, jnp.asarray(threshold_db), jnp.asarray(float(noise_db)), float(low_dbm),
         float(high_dbm), float(start_dbm), horizon, reward, gradients, int(max(8, load)),
     )
 
@@ -126,15 +130,15 @@ def power_step(key: PRNGKeyArray, state: LaunchPowerState, action: Float[Array, 
 class LaunchPowerEnv(gymnasium.Env):
     """Set the launch power of every lightpath of a loaded network, one setting per step.
 
-    - **Action:** `Box(low_dbm, high_dbm, (lightpaths,))`, dBm per lightpath (default [-6, 6]).
+    - **Action:** `Box(low_dbm, high_dbm, (lightpaths,))`, dBm per lightpath (default [-4, 8]).
     - **Observation:** `Box`: the monitored GSNR of each lightpath in dB (within [-10, 40], with
       Gaussian monitor noise of `noise_db`), then the launch powers in dBm.
     - **Reward:** "throughput": the network's Shannon throughput in Tb/s; "min_margin": the
       smallest GSNR margin over the lightpaths' required SNR, dB.
     - **Episode:** `horizon` steps, then `truncated=True`.
 
-    The load: `requests` incremental requests on `network` (default NSFNET, C band) routed by
-    QoT-aware KSP-FF; see `launch_power_params` for the other keywords.
+    The load: `requests` incremental requests on `network` (default NSFNET, C band) placed by
+    KSP-FF; see `launch_power_params` for the other keywords.
     """
 
     metadata = {"render_modes": []}

@@ -247,6 +247,7 @@ def step(key: PRNGKeyArray, state: RMSAState, action: Int[Array, ""], params: RM
          state.bits_accepted + jnp.where(ok, state.bit_rate, 0.0)),
     )
     info = {
+        "source": state.source, "destination": state.destination, "arrival": state.time, "holding": state.holding,
         "accepted": ok, "reason": reason.astype(jnp.int32), "path": jnp.where(ok, p, -1),
         "first_slot": jnp.where(ok, s, -1), "n_slots": jnp.where(ok, width, 0),
         "format": jnp.where(ok, fmt, -1), "margin_db": margin_db, "bit_rate": state.bit_rate,

@@ -25,7 +25,8 @@ def _reset_all(params_packing, state_packing, keys, params_buffers):
     params = params_packing.unpack(params_buffers)
     keys, subs = jax.vmap(jax.random.split, out_axes=1)(keys)
     obs, state = jax.vmap(_rmsa.reset, in_axes=(0, None))(subs, params)
-    return keys, state_packing.pack(state), jnp.concatenate([obs, state.mask.astype(jnp.float32)], axis=1)
+    dtype = state.time.dtype
+    return keys, state_packing.pack(state), jnp.concatenate([obs.astype(dtype), state.mask.astype(dtype)], axis=1)
 
 
 def _step_all(params_packing, state_packing, keys, state_buffers, actions, params_buffers):
@@ -42,7 +43,8 @@ def _step_all(params_packing, state_packing, keys, state_buffers, actions, param
         return pick(obs0, obs), jax.tree.map(pick, state0, state)
 
     new_obs, state = jax.lax.cond(jnp.any(done), restart, lambda _: (obs, state), None)
-    out = jnp.concatenate([new_obs, state.mask.astype(jnp.float32), _info_vector(info, reward, done), obs], axis=1)
+    dtype = state.time.dtype
+    out = jnp.concatenate([new_obs.astype(dtype), state.mask.astype(dtype), _info_vector(info, reward, done, dtype), obs.astype(dtype)], axis=1)
     return keys, state_packing.pack(state), out
 
 
@@ -85,7 +87,7 @@ class RMSAVectorEnv(gymnasium.vector.VectorEnv):
         out = np.asarray(out)
         n_obs = self._n_obs
         self._mask = out[:, n_obs:].astype(bool)
-        return out[:, :n_obs].copy(), {"action_mask": self._mask.copy()}
+        return out[:, :n_obs].astype(np.float32), {"action_mask": self._mask.copy()}
 
     def step(self, actions):
         if self._state is None:
@@ -98,14 +100,14 @@ class RMSAVectorEnv(gymnasium.vector.VectorEnv):
         self._keys, self._state, out = self._step_fn(self._keys, self._state, jnp.asarray(actions, jnp.int32), self._params_buffers)
         out = np.asarray(out)
         n_obs, n_actions = self._n_obs, self._n_actions
-        obs = out[:, :n_obs].copy()
+        obs = out[:, :n_obs].astype(np.float32)
         self._mask = out[:, n_obs:n_obs + n_actions].astype(bool)
         tail = out[:, n_obs + n_actions:n_obs + n_actions + _N_INFO]
         infos = _info_dict(tail)
         infos["action_mask"] = self._mask.copy()
-        reward, done = tail[:, -2].copy(), tail[:, -1].astype(bool)
+        reward, done = tail[:, -2].astype(np.float32), tail[:, -1].astype(bool)
         if done.any():
-            infos["final_obs"], infos["_final_obs"] = out[:, n_obs + n_actions + _N_INFO:].copy(), done.copy()
+            infos["final_obs"], infos["_final_obs"] = out[:, n_obs + n_actions + _N_INFO:].astype(np.float32), done.copy()
         return obs, reward, np.zeros(self.num_envs, bool), done, infos
 
     def action_masks(self) -> np.ndarray:
