@@ -65,6 +65,7 @@ def test_measured_raman_gain_scaling_and_overlap():
     assert 3.5e-4 < float(ssmf(jnp.asarray(13.2e12))) < 4.5e-4  # ~0.42 1/W/km at the peak
 
 
+@pytest.mark.slow
 def test_coupling_matrix_reproduces_the_model_it_came_from():
     import optnet as on
 

@@ -56,7 +56,7 @@ LINK_LEAVES = {
 
 
 @pytest.mark.parametrize("objective", [_mean_gsnr_db, _throughput])
-@pytest.mark.parametrize("per_span_power", [False, True])
+@pytest.mark.parametrize("per_span_power", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_grad_launch_power(objective, per_span_power):
     link, spectrum = _setup(per_span_power=per_span_power)
     g = jax.grad(lambda s: objective(link, s))(spectrum).power

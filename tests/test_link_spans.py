@@ -167,6 +167,7 @@ def test_plain_jax_transforms_on_link(jit):
     np.testing.assert_allclose(jit(vmap(lambda l: l(s).gsnr))(links), jnp.stack([ref, ref]), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_plain_jax_transforms_on_components():
     """Every public building block passes through jax.jit and jax.grad as an argument."""
     on, fibre, s, link = _modules()

@@ -53,6 +53,7 @@ def _xpm_parseval(rho, z, c, b):
     return np.trapezoid(rho * conv, z)
 
 
+@pytest.mark.slow
 def test_numeric_xpm_matches_parseval(fig5a_numeric):
     """Independent check of the XPM quadrature for the 10.4 dB-tilt case, channel 250 against near
     and far interferers (z-domain sinc-kernel form, 0.5 m grid): < 0.01 dB."""

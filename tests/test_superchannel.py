@@ -152,6 +152,7 @@ def test_errors():
         on.calibrate(sc, jnp.zeros(4), fit=(on.PowerOffset(), on.PowerOffset(initial=-3.0)))
 
 
+@pytest.mark.slow
 def test_plain_jax_transforms():
     """`jax.jit`, `jax.grad` and `jax.vmap` take a Superchannel as an argument."""
     import optnet.scenarios as osc
