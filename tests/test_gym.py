@@ -318,3 +318,41 @@ def test_ppo_trains_on_launch_power(power_env):
     rng = np.random.default_rng(0)
     random = [env.step(rng.uniform(-1, 1, env.action_space.shape).astype(np.float32))[1] for _ in range(16)]
     assert np.mean(trained) > np.mean(random)
+
+
+def test_superchannel_env_on_model_and_live_plants():
+    """check_env; the env on a ModelPlant equals its pure-JAX core; the same policy runs on a
+    CallbackPlant (a live network behind callbacks, here the same model) with the same rewards."""
+    from interop.feedback import CallbackPlant
+
+    env = gymnasium.make("optnet/Superchannel-v0").unwrapped
+    check_env(env, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    params = env.functional()
+    obs_core, state = og.placement_reset(jax.random.PRNGKey(0), params)
+    np.testing.assert_allclose(obs, np.asarray(obs_core), rtol=1e-6)
+    moves = np.linspace(-1e9, 1e9, env.action_space.shape[0]).astype(np.float32)
+    _, reward, _, _, info = env.step(moves)
+    _, _, reward_core, _, _ = og.placement_step(jax.random.PRNGKey(0), state, jnp.asarray(moves, float), params)
+    assert reward == pytest.approx(float(reward_core), rel=1e-9)
+    distances = og.distances_of(env.start, moves.astype(float))
+    assert np.sum(distances) == pytest.approx(np.sum(env.start), rel=1e-12)  # the bandwidth is kept
+    assert reward == pytest.approx(float(np.min(env.plant.superchannel.snr_db(jnp.asarray(distances)))), rel=1e-9)
+    sc = env.plant.superchannel
+    live = gymnasium.make("optnet/Superchannel-v0", plant=CallbackPlant(lambda d: np.asarray(sc.snr_db(jnp.asarray(d))), sc.n_subchannels),
+                          start=env.start).unwrapped
+    live.reset(seed=0)
+    assert live.step(moves)[1] == pytest.approx(reward, rel=1e-12)
+
+
+@pytest.mark.slow
+def test_raman_pump_env():
+    """check_env on the Raman pump env; its reward is the link's throughput at those pumps."""
+    env = gymnasium.make("optnet/RamanPumps-v0", n_channels=8, n_spans=1, horizon=2).unwrapped
+    check_env(env, skip_render_check=True)
+    env.reset(seed=0)
+    action = np.full(env.action_space.shape, 0.1, np.float32)
+    _, reward, _, _, _ = env.step(action)
+    p = env.params
+    link = og._raman_pumps._with_pumps(p, jnp.asarray(action, float))
+    assert reward == pytest.approx(float(on.total_throughput_tbps(link, p.spectrum)), rel=1e-6)

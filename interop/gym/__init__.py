@@ -1,7 +1,9 @@
 """Gymnasium environments on optnet networks: `RMSAEnv` (dynamic RMSA with QoT-aware action
 masks), its natively batched `RMSAVectorEnv` and the pure-JAX core they share (`reset`, `step`);
-`LaunchPowerEnv` (continuous launch-power control; core `power_reset`, `power_step`). Importing
-`interop` registers "optnet/RMSA-v0" and "optnet/LaunchPower-v0"."""
+and the continuous-control envs `LaunchPowerEnv` (launch powers on a loaded network),
+`RamanPumpEnv` (pump powers of a Raman link) and `SuperchannelEnv` (subchannel placement on an
+`interop.feedback` plant), each with a pure-JAX core. Importing `interop` registers them as
+"optnet/RMSA-v0", "optnet/LaunchPower-v0", "optnet/RamanPumps-v0" and "optnet/Superchannel-v0"."""
 
 from ._env import RMSAEnv as RMSAEnv, make_network as make_network
 from ._launch_power import (
@@ -11,6 +13,19 @@ from ._launch_power import (
     launch_power_params as launch_power_params,
     power_reset as power_reset,
     power_step as power_step,
+)
+from ._raman_pumps import (
+    RamanPumpEnv as RamanPumpEnv,
+    RamanPumpParams as RamanPumpParams,
+    pumps_reset as pumps_reset,
+    pumps_step as pumps_step,
+)
+from ._superchannel_env import (
+    PlacementParams as PlacementParams,
+    SuperchannelEnv as SuperchannelEnv,
+    distances_of as distances_of,
+    placement_reset as placement_reset,
+    placement_step as placement_step,
 )
 from ._qot import QotTables as QotTables, qot_tables as qot_tables
 from ._rmsa import (
@@ -31,5 +46,6 @@ def register_envs() -> None:
 
     if "optnet/RMSA-v0" not in gymnasium.registry:
         gymnasium.register("optnet/RMSA-v0", entry_point="interop.gym:RMSAEnv", vector_entry_point="interop.gym:RMSAVectorEnv")
-    if "optnet/LaunchPower-v0" not in gymnasium.registry:
-        gymnasium.register("optnet/LaunchPower-v0", entry_point="interop.gym:LaunchPowerEnv")
+    for name, cls in (("LaunchPower", "LaunchPowerEnv"), ("RamanPumps", "RamanPumpEnv"), ("Superchannel", "SuperchannelEnv")):
+        if f"optnet/{name}-v0" not in gymnasium.registry:
+            gymnasium.register(f"optnet/{name}-v0", entry_point=f"interop.gym:{cls}")
