@@ -1,3 +1,4 @@
+import pytest
 """Sharded sweeps: 8 simulated CPU devices in one process, and two processes on localhost joined by
 `jax.distributed` (CPU collectives), each giving the unsharded result."""
 
@@ -22,6 +23,7 @@ def _check(out):
     return data
 
 
+@pytest.mark.slow
 def test_sweep_over_eight_devices(tmp_path):
     out = tmp_path / "one.npz"
     subprocess.run([sys.executable, str(WORKER), str(out)], env=_env(8), check=True, timeout=300)

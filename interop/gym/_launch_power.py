@@ -10,6 +10,8 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 import optnet as on
 
+from ._core_env import AbstractCoreEnv
+
 POWER_REWARDS = ("throughput", "min_margin")
 GSNR_BOUNDS_DB = (-10.0, 40.0)  # the observation's GSNR range
 
@@ -127,7 +129,7 @@ def power_step(key: PRNGKeyArray, state: LaunchPowerState, action: Float[Array, 
     return power_observation(state, params), state, reward, done, {"min_gsnr_db": jnp.min(gsnr_db)}
 
 
-class LaunchPowerEnv(gymnasium.Env):
+class LaunchPowerEnv(AbstractCoreEnv):
     """Set the launch power of every lightpath of a loaded network, one setting per step.
 
     - **Action:** `Box(low_dbm, high_dbm, (lightpaths,))`, dBm per lightpath (default [-4, 8]).
@@ -141,7 +143,7 @@ class LaunchPowerEnv(gymnasium.Env):
     KSP-FF; see `launch_power_params` for the other keywords.
     """
 
-    metadata = {"render_modes": []}
+    action_unit = "launch powers in dBm"
 
     def __init__(self, network: on.Network | None = None, *, topology: str = "nsfnet", **kwargs):
         if network is None:
@@ -156,21 +158,3 @@ class LaunchPowerEnv(gymnasium.Env):
         self.observation_space = gymnasium.spaces.Box(low, high, (2 * n,), np.float32)
         self._reset = eqx.filter_jit(power_reset)
         self._step = eqx.filter_jit(power_step)
-        self.state = None
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._key = jax.random.PRNGKey(int(self.np_random.integers(0, 2**31 - 1)))
-        self._key, sub = jax.random.split(self._key)
-        obs, self.state = self._reset(sub, self.params)
-        return np.asarray(obs), {}
-
-    def step(self, action):
-        if self.state is None:
-            raise RuntimeError("Call `reset()` before `step()`.")
-        action = np.asarray(action, np.float32)
-        if action.shape != self.action_space.shape or not np.all(np.isfinite(action)):
-            raise ValueError(f"`action` must be {self.action_space.shape[0]} finite launch powers in dBm; got shape {action.shape}.")
-        self._key, sub = jax.random.split(self._key)
-        obs, self.state, reward, done, info = self._step(sub, self.state, jnp.asarray(action), self.params)
-        return np.asarray(obs), float(reward), False, bool(done), {k: float(v) for k, v in info.items()}

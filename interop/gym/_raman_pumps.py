@@ -10,6 +10,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 import optnet as on
 
+from ._core_env import AbstractCoreEnv
 from ._launch_power import GSNR_BOUNDS_DB
 
 
@@ -78,11 +79,11 @@ def pumps_step(key: PRNGKeyArray, state: RamanPumpState, action: Float[Array, " 
     return pumps_observation(state, params), state, reward, state.steps >= params.horizon, {"min_gsnr_db": jnp.min(gsnr_db)}
 
 
-class RamanPumpEnv(gymnasium.Env):
+class RamanPumpEnv(AbstractCoreEnv):
     """Set the pump powers of a Raman-amplified link, one setting per step.
 
     - **Action:** `Box(min_power, max_power, (pumps,))`, W per pump (forward pumps first; default
-      1 mW to 0.5 W).
+      1 mW to 0.2 W).
     - **Observation:** the GSNR of every channel in dB (within [-10, 40]), then the pump powers (W).
     - **Reward:** the link's Shannon throughput, Tb/s.
     - **Episode:** `horizon` steps, then `truncated=True`.
@@ -91,10 +92,10 @@ class RamanPumpEnv(gymnasium.Env):
     SSMF spans); or give `link` and `spectrum`.
     """
 
-    metadata = {"render_modes": []}
+    action_unit = "pump powers in W"
 
     def __init__(self, link: on.GNLink | None = None, spectrum: on.Spectrum | None = None, *, n_channels: int = 16,
-                 n_spans: int = 2, min_power: float = 1e-3, max_power: float = 0.5, horizon: int = 8, gradients: bool = False):
+                 n_spans: int = 2, min_power: float = 1e-3, max_power: float = 0.2, horizon: int = 8, gradients: bool = False):
         if (link is None) != (spectrum is None):
             raise ValueError("Give both `link` and `spectrum`, or neither.")
         if link is None:
@@ -114,18 +115,3 @@ class RamanPumpEnv(gymnasium.Env):
         high = np.concatenate([np.full(c, GSNR_BOUNDS_DB[1]), np.full(n, max_power)]).astype(np.float32)
         self.observation_space = gymnasium.spaces.Box(low, high, (c + n,), np.float32)
         self._reset, self._step = eqx.filter_jit(pumps_reset), eqx.filter_jit(pumps_step)
-        self.state = None
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        obs, self.state = self._reset(jax.random.PRNGKey(0), self.params)
-        return np.asarray(obs), {}
-
-    def step(self, action):
-        if self.state is None:
-            raise RuntimeError("Call `reset()` before `step()`.")
-        action = np.asarray(action, np.float32)
-        if action.shape != self.action_space.shape or not np.all(np.isfinite(action)):
-            raise ValueError(f"`action` must be {self.action_space.shape[0]} finite pump powers in W; got shape {action.shape}.")
-        obs, self.state, reward, done, info = self._step(jax.random.PRNGKey(0), self.state, jnp.asarray(action), self.params)
-        return np.asarray(obs), float(reward), False, bool(done), {k: float(v) for k, v in info.items()}
