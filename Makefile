@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/gsnr.py
 	$(BIN)/python benchmarks/raman.py
 	$(BIN)/python benchmarks/network.py
+	$(BIN)/python benchmarks/envs.py
 
 clean:
 	rm -rf $(VENV) .site demo_out
