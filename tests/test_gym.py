@@ -207,20 +207,17 @@ def test_gn_mask_matches_brute_force(gn_run):
     for seed in range(200):  # requests on the loaded network, until both kinds were seen
         if min(checked.values()) >= 8:
             break
-        st = next_request(jax.random.PRNGKey(seed), state)
-        state_ = st
-        reason = np.asarray(st.reason).reshape(-1)
+        state = next_request(jax.random.PRNGKey(seed), state)  # the next request, same network
+        reason = np.asarray(state.reason).reshape(-1)
         for code in (0, 4):
             actions = np.flatnonzero(reason == code)[:4]
             for a in actions.astype(np.int32):
-                state = st
                 worst = float(jnp.max(after(state, a)))
                 if code == 0:
                     assert worst <= 1 + 1e-9
                 else:
                     assert worst > 1 / 1.01  # the inverse kernel is conservative by <= 0.7 %
                 checked[code] += 1
-        state = state_
     assert checked[0] > 0 and checked[4] > 0, checked
 
 

@@ -13,7 +13,6 @@ from jaxtyping import Array, Float, Int
 
 import optnet as on
 
-
 # levels of the inverse kernel: 4096 log-spaced values from 1e-12 to 1 (0.7 % apart)
 INVERSE_LOG10 = (-12.0, 0.0, 4096)
 INVERSE_GRID = np.logspace(*INVERSE_LOG10)

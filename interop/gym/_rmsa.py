@@ -226,7 +226,7 @@ def step(key: PRNGKeyArray, state: RMSAState, action: Int[Array, ""], params: RM
     """Serve the current request with `action` (a placement index path x slots + first slot, or
     the last index: reject), then draw the next request. Returns `(obs, state, reward, done,
     info)`; an action outside the mask blocks the request (`info["reason"]` says why)."""
-    n_slots, k = params.n_slots, params.k
+    n_slots = params.n_slots
     action = jnp.clip(jnp.asarray(action, jnp.int32), 0, params.n_actions - 1)
     reject = action == params.n_actions - 1
     p = jnp.where(reject, 0, action // n_slots)
