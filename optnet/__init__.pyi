@@ -32,16 +32,20 @@ from ._nli import (
 from ._pump_optimisation import (
     PumpOptimisation as PumpOptimisation,
     optimise_pumps as optimise_pumps,
+    random_pump_search as random_pump_search,
     total_throughput_tbps as total_throughput_tbps,
 )
 from ._raman import (
-    AbstractBVPSolver as AbstractBVPSolver,
-    NewtonBVP as NewtonBVP,
     Pumps as Pumps,
     RamanProfile as RamanProfile,
     RamanSpan as RamanSpan,
-    TNCBVP as TNCBVP,
     hybrid_noise_figure as hybrid_noise_figure,
+)
+from ._raman_bvp import (
+    AbstractBVPSolver as AbstractBVPSolver,
+    NewtonBVP as NewtonBVP,
+    TNCBVP as TNCBVP,
+    relaxation_guess as relaxation_guess,
 )
 from ._results import RESULTS as RESULTS
 from ._profile import (

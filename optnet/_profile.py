@@ -103,8 +103,8 @@ class AnsatzProfile(AbstractProfile):
 class SampledProfile(AbstractProfile):
     """A profile sampled along z (e.g. the Raman ODE's), with a first guess for its ansatz fit.
 
-    `modes` fits the 5-parameter ansatz by Levenberg-Marquardt (`fit_ansatz`, stop-gradient) and
-    raises if the fit fails or misses the samples by more than `fit_tolerance` (dB).
+    `modes` fits the 5-parameter ansatz by Levenberg-Marquardt (`fit_ansatz`, differentiated
+    implicitly) and raises if the fit misses the samples by more than `fit_tolerance` (dB).
 
     **Fields:** `fibre`, `power` (W), `z` (m), `rho` (channels x z), `fit_init` (channels x 5,
     1/m), `fit_tolerance` (dB).

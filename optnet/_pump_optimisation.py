@@ -131,3 +131,68 @@ def optimise_pumps(
     return PumpOptimisation(
         best_link.spans.forward.power, best_link.spans.backward.power, history, best_link, best_spectrum
     )
+
+
+def random_pump_search(
+    link: GNLink,
+    spectrum: Spectrum,
+    evaluations: int,
+    *,
+    key: Array | None = None,
+    total_power: float | None = None,
+    min_power: float = 1e-3,
+    max_power: float = 1.0,
+    frequencies: bool = False,
+    max_frequency_shift: float = 2e12,
+    launch_powers: bool = False,
+    max_launch_change_db: float = 3.0,
+    objective: Callable[[GNLink, Spectrum], Array] = total_throughput_tbps,
+) -> PumpOptimisation:
+    """The random-search baseline for `optimise_pumps`: `evaluations` designs drawn uniformly from the
+    same search space, the best kept. Pump powers are uniform on the budget simplex (Dirichlet(1)
+    times `total_power`, W) or, without a budget, log-uniform in [`min_power`, `max_power`] W; pump
+    frequency shifts uniform within `max_frequency_shift` (Hz); launch-power changes uniform within
+    `max_launch_change_db`. `history` holds the best objective after each evaluation (the start
+    first).
+
+    ??? cite "References"
+        J. Bergstra, Y. Bengio, "Random search for hyper-parameter optimization", JMLR 13, 2012.
+    """
+    if evaluations < 1:
+        raise ValueError(f"`evaluations` must be >= 1; got {evaluations}.")
+    if not isinstance(link.spans, RamanSpan) or link.stacked != (False,):
+        raise TypeError("`random_pump_search` takes a GNLink of identical Raman spans (`GNLink.uniform(RamanSpan(...), n)`).")
+    key = jax.random.key(0) if key is None else key
+    n_fwd = link.spans.forward.n
+    n_pumps = n_fwd + link.spans.backward.n
+    f0 = (link.spans.forward.frequency, link.spans.backward.frequency)
+
+    def design(k):
+        kp, kf, kl = jax.random.split(k, 3)
+        if total_power is None:
+            p = jnp.exp(jax.random.uniform(kp, (n_pumps,), minval=jnp.log(min_power), maxval=jnp.log(max_power)))
+        else:
+            p = jnp.clip(total_power * jax.random.dirichlet(kp, jnp.ones(n_pumps)), min_power, max_power)
+        new_link = eqx.tree_at(lambda l: (l.spans.forward.power, l.spans.backward.power), link, (p[:n_fwd], p[n_fwd:]))
+        if frequencies:
+            df = jax.random.uniform(kf, (n_pumps,), minval=-max_frequency_shift, maxval=max_frequency_shift)
+            new_link = eqx.tree_at(lambda l: (l.spans.forward.frequency, l.spans.backward.frequency),
+                                   new_link, (f0[0] + df[:n_fwd], f0[1] + df[n_fwd:]))
+        new_spectrum = spectrum
+        if launch_powers:
+            db = jax.random.uniform(kl, spectrum.power.shape, minval=-max_launch_change_db, maxval=max_launch_change_db)
+            new_spectrum = eqx.tree_at(lambda s: s.power, spectrum, spectrum.power * 10 ** (db / 10))
+        return new_link, new_spectrum
+
+    value = eqx.filter_jit(lambda l, s: objective(l, s))
+    best = (float(value(link, spectrum)), link, spectrum)
+    history = [best[0]]
+    for k in jax.random.split(key, evaluations):  # one compiled evaluation per design (the objective's cost)
+        new_link, new_spectrum = design(k)
+        v = float(value(new_link, new_spectrum))
+        if v > best[0]:
+            best = (v, new_link, new_spectrum)
+        history.append(best[0])
+    _, best_link, best_spectrum = best
+    return PumpOptimisation(best_link.spans.forward.power, best_link.spans.backward.power,
+                            jnp.asarray(history), best_link, best_spectrum)

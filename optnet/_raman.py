@@ -1,16 +1,11 @@
 """Distributed Raman amplification: the pump/signal Raman ODE and the backward-pump boundary-value problem."""
 
-import abc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import lineax as lx
-import numpy as np
-import optimistix as optx
-import scipy.optimize
 from jaxtyping import Array, ArrayLike, Float
 
 from ._amplifier import Edfa, ase_power
@@ -18,6 +13,7 @@ from ._results import RESULTS
 from ._checks import AbstractValidated, Rule, Rules, as_float_array, enforce, value_rules
 from ._fibre import Fibre
 from ._profile import SampledProfile
+from ._raman_bvp import AbstractBVPSolver, NewtonBVP, relaxation_guess
 from ._raman_gain import raman_coupling
 from ._span import AbstractSpan, SpanOutput
 from ._units import BOLTZMANN, PLANCK, db_per_km_to_per_m
@@ -30,14 +26,17 @@ class Pumps(AbstractValidated):
 
     - `frequency`: Hz.
     - `power`: W, at the fibre end where the pumps are injected (z = 0 forward, z = L backward).
-    - `attenuation`: power attenuation at the pump frequencies, 1/m (default 0.25 dB/km).
+    - `attenuation`: power attenuation at the pump frequencies, 1/m, or None (default): then the
+      span takes the fibre's loss at the pump frequencies when the fibre has a loss table
+      (`Fibre.attenuation_frequency`; the table's edge value beyond it), else 0.25 dB/km (SSMF
+      near 1450 nm).
     - `unchecked`: skip the plausible-range checks (static): frequency 1-1,000 THz, power
       1 uW-10 W, attenuation 1e-6-1e-2 1/m.
     """
 
     frequency: Float[Array, " pumps"]
     power: Float[Array, " pumps"]
-    attenuation: Float[Array, " pumps"]
+    attenuation: Float[Array, " pumps"] | None
     unchecked: bool = eqx.field(static=True)
 
     def __init__(
@@ -59,7 +58,7 @@ class Pumps(AbstractValidated):
             return jnp.broadcast_to(x, (n,))
 
         self.power = per_pump(power, "power")
-        self.attenuation = per_pump(db_per_km_to_per_m(0.25) if attenuation is None else attenuation, "attenuation")
+        self.attenuation = None if attenuation is None else per_pump(attenuation, "attenuation")
         if self.frequency.ndim != 1:
             raise ValueError(f"Pump `frequency` must be 1-D; got shape {self.frequency.shape}.")
 
@@ -72,103 +71,15 @@ class Pumps(AbstractValidated):
                          hint="pump frequencies are in Hz (206 THz is 206e12)"),
             *value_rules(self.power, "Pumps.power", positive=True, unit="W", plausible=(1e-6, 10.0) if plausible else None,
                          hint="pump powers are in W (500 mW is 0.5)"),
-            *value_rules(self.attenuation, "Pumps.attenuation", positive=True, unit="1/m",
-                         plausible=(1e-6, 1e-2) if plausible else None,
-                         hint="attenuation is in 1/m (0.25 dB/km is 5.8e-5)"),
+            *([] if self.attenuation is None else value_rules(
+                self.attenuation, "Pumps.attenuation", positive=True, unit="1/m",
+                plausible=(1e-6, 1e-2) if plausible else None, hint="attenuation is in 1/m (0.25 dB/km is 5.8e-5)")),
             Rule(same, "Two pumps of one `Pumps` share a frequency: merge them into one pump."),
         ]
 
     @property
     def n(self) -> int:
         return self.frequency.shape[0]
-
-
-class AbstractBVPSolver(eqx.Module):
-    """Finds x with residual(x, args) = 0 (the z=0 log-powers of the backward pumps)."""
-
-    @abc.abstractmethod
-    def solve(self, residual: Callable, x0: Array, args) -> tuple[Array, RESULTS]:
-        """Root of `residual(., args)` near `x0`, differentiable with respect to `args`."""
-
-
-class NewtonBVP(AbstractBVPSolver):
-    """Newton's method (`optimistix.Newton`) with implicit differentiation (`ImplicitAdjoint`).
-
-    The residual integrates the Raman ODE, so Newton's Jacobian needs forward mode through
-    `diffeqsolve` and the implicit adjoint needs reverse mode: `RamanSpan.bvp_adjoint` supports both.
-    """
-
-    rtol: float = 1e-11
-    atol: float = 1e-11
-    max_steps: int = eqx.field(static=True, default=64)
-
-    def solve(self, residual, x0, args):
-        sol = optx.root_find(
-            residual, optx.Newton(self.rtol, self.atol), x0, args,
-            max_steps=self.max_steps, adjoint=optx.ImplicitAdjoint(), throw=False,
-        )
-        ok = sol.result == optx.RESULTS.successful
-        return sol.value, RESULTS.where(ok, RESULTS.successful, RESULTS.bvp_failed)
-
-
-class TNCBVP(AbstractBVPSolver):
-    """scipy's bounded truncated-Newton (TNC) on ||residual||^2 (log-powers in [ln 1e-7, ln 1e3] W),
-    called through `jax.pure_callback`; gradients by the implicit function theorem in a
-    `jax.custom_vjp` (one Jacobian at the solution, one `lineax` solve).
-    """
-
-    tol: float = 1e-10
-    max_fun: int = eqx.field(static=True, default=500)
-
-    def solve(self, residual, x0, args):
-        tol, max_fun = self.tol, self.max_fun
-        value_and_grad = jax.jit(jax.value_and_grad(lambda x, a: 0.5 * jnp.sum(residual(x, a) ** 2)))
-        res_jit = jax.jit(residual)
-
-        def host(x0_, args_):
-            x0_ = np.asarray(x0_, dtype=np.float64)
-
-            def fg(x):
-                v, g = value_and_grad(jnp.asarray(x, x0_.dtype), args_)
-                return float(v), np.asarray(g, dtype=np.float64)
-
-            bounds = [(np.log(1e-7), np.log(1e3))] * x0_.size
-            out = scipy.optimize.minimize(
-                fg, x0_, jac=True, method="TNC", bounds=bounds,
-                options={"maxfun": max_fun, "ftol": 0.0, "xtol": 0.0, "gtol": 0.0},
-            )
-            x = out.x
-            # polish with Newton steps on the square system (TNC stops on a relative criterion)
-            jac = jax.jit(jax.jacfwd(residual))
-            for _ in range(3):
-                r = np.asarray(res_jit(jnp.asarray(x, x0_.dtype), args_))
-                if np.max(np.abs(r)) < tol:
-                    break
-                x = x - np.linalg.solve(np.asarray(jac(jnp.asarray(x, x0_.dtype), args_)), r)
-            r = np.asarray(res_jit(jnp.asarray(x, x0_.dtype), args_))
-            ok = bool(np.all(np.isfinite(x)) and np.max(np.abs(r)) < max(tol, 1e3 * np.finfo(x0_.dtype).eps))
-            return np.asarray(x, x0_.dtype), np.int32(ok)
-
-        @jax.custom_vjp
-        def root(x0_, args_):
-            shapes = (jax.ShapeDtypeStruct(x0_.shape, x0_.dtype), jax.ShapeDtypeStruct((), jnp.int32))
-            return jax.pure_callback(host, shapes, x0_, args_, vmap_method="sequential")
-
-        def fwd(x0_, args_):
-            out = root(x0_, args_)
-            return out, (out[0], x0_, args_)
-
-        def bwd(saved, cot):
-            x, x0_, args_ = saved
-            g = cot[0]
-            jac = jax.jacfwd(residual)(x, args_)
-            lam = lx.linear_solve(lx.MatrixLinearOperator(jac.T), g).value
-            _, vjp = jax.vjp(lambda a: residual(x, a), args_)
-            return jnp.zeros_like(x0_), vjp(-lam)[0]
-
-        root.defvjp(fwd, bwd)
-        x, ok = root(jax.lax.stop_gradient(x0), args)
-        return x, RESULTS.where(ok == 1, RESULTS.successful, RESULTS.bvp_failed)
 
 
 class RamanProfile(eqx.Module):
@@ -222,14 +133,15 @@ class RamanSpan(AbstractSpan):
     - `bvp_solver`: `NewtonBVP()` (default) or `TNCBVP()`; its residual uses `bvp_adjoint`
       (`DirectAdjoint`: forward and reverse mode).
     - `n_z`: samples of the returned profile.
-    - `continuation_stages`: if > 0 and the BVP fails from the first guess, it is solved again by
-      continuation in the backward-pump powers over this many geometric stages up to the targets
-      (for very strong pumping; free at run time when the first attempt converges, but it adds
-      about 2 s to the gradient's compile time, hence off by default).
     - `spontaneous`: also integrate the forward spontaneous Raman ASE of each channel,
-      dN_i/dz = (-alpha_i + sum_k M_ik P_k) N_i + sum_{f_k > f_i} g(f_k - f_i) P_k 2 h f_i B_i (1 + eta),
-      eta = 1/(exp(h (f_k - f_i)/(k T)) - 1) the phonon occupancy at `temperature` (K)
-      (Bromage 2004, Eq. (3)); needs `noise_bandwidth` in `solve`.
+      dN_i/dz = (-alpha_i + sum_k M_ik P_k) N_i + 2 h f_i B_i [sum_{f_k > f_i} g_ik P_k (1 + eta_ik)
+      + sum_{f_k < f_i} g_ik P_k eta_ik], eta_ik = 1/(exp(h |f_k - f_i|/(k T)) - 1) the phonon
+      occupancy at `temperature` (K): Stokes scattering from every wave above the channel and
+      anti-Stokes scattering (thermal phonons only) from every wave below it, so the two agree as
+      the shift goes to 0 (Bromage 2004, Eq. (3); detailed balance (1 + eta)/eta = e^{h df/kT}).
+      Needs `noise_bandwidth` in `solve`.
+    - `spontaneous_sources`: "all" (default: pumps and the other channels scatter into a channel) or
+      "pumps" (pumps only, as most DRA models do; static).
 
     ??? cite "References"
         J. Bromage, "Raman amplification for fiber communications systems", JLT 22(1), 2004, Eq. (1);
@@ -255,16 +167,16 @@ class RamanSpan(AbstractSpan):
     max_steps: int = eqx.field(static=True, default=4096)
     n_z: int = eqx.field(static=True, default=101)
     spontaneous: bool = eqx.field(static=True, default=False)
+    spontaneous_sources: str = eqx.field(static=True, default="all")
     temperature: float | Float[Array, ""] = 300.0
-    continuation_stages: int = eqx.field(static=True, default=0)
 
     def __check_init__(self):
+        if self.spontaneous_sources not in ("all", "pumps"):
+            raise ValueError(f"`RamanSpan.spontaneous_sources` must be 'all' or 'pumps'; got {self.spontaneous_sources!r}.")
         if self.n_z < 2:
             raise ValueError(f"`RamanSpan.n_z` must be >= 2 (samples of the profile); got {self.n_z}.")
         if self.max_steps < 1:
             raise ValueError(f"`RamanSpan.max_steps` must be >= 1; got {self.max_steps}.")
-        if self.continuation_stages < 0:
-            raise ValueError(f"`RamanSpan.continuation_stages` must be >= 0; got {self.continuation_stages}.")
 
     def rules(self) -> Rules:
         return [
@@ -281,10 +193,19 @@ class RamanSpan(AbstractSpan):
         return [Rule(pumps <= edge, "A Raman pump lies inside or below the signal band: pumps must be above "
                      "the highest channel (Raman gain flows to lower frequencies; frequencies are in Hz).")]
 
+    def pump_attenuation(self, pumps: Pumps) -> Float[Array, " pumps"]:
+        """Attenuation (1/m) of `pumps` in this span: their own, else the fibre's loss table at their
+        frequencies, else 0.25 dB/km."""
+        if pumps.attenuation is not None:
+            return pumps.attenuation
+        if self.fibre.attenuation_frequency is not None:
+            return self.fibre.alpha(pumps.frequency)
+        return jnp.full(pumps.frequency.shape, db_per_km_to_per_m(0.25), pumps.frequency.dtype)
+
     def _system(self, signal_frequency):
         f = jnp.concatenate([signal_frequency, self.forward.frequency, self.backward.frequency])
         alpha = jnp.concatenate(
-            [self.fibre.alpha(signal_frequency), self.forward.attenuation, self.backward.attenuation]
+            [self.fibre.alpha(signal_frequency), self.pump_attenuation(self.forward), self.pump_attenuation(self.backward)]
         )
         n = signal_frequency.shape[0]
         sign = jnp.concatenate([jnp.ones(n + self.forward.n), -jnp.ones(self.backward.n)]).astype(alpha.dtype)
@@ -315,29 +236,6 @@ class RamanSpan(AbstractSpan):
             saveat=saveat, stepsize_controller=self.stepsize_controller, adjoint=adjoint,
             max_steps=self.max_steps, throw=False,
         )
-
-    def _continuation(self, residual, x, result, args):
-        """On failure, re-solve with backward-pump targets scaled by t_1 < ... < t_K = 1 (geometric
-        from 1e-3), each stage started from the previous root; the last stage is the real problem,
-        so its implicit gradient is the gradient of the solution."""
-        head, target, system, dynamic = args
-        ts = jnp.geomspace(1e-3, 1.0, self.continuation_stages).astype(target.dtype)
-        fallback_x0 = target - self.backward.attenuation * self.fibre.length
-
-        def rescue(_):
-            def stage(carry, t):
-                x_prev, t_prev = carry
-                x_start = jax.lax.stop_gradient(x_prev + jnp.log(t / t_prev))
-                x_new, res = self.bvp_solver.solve(residual, x_start, (head, target + jnp.log(t), system, dynamic))
-                return (x_new, t), res._value
-
-            (x_last, _), codes = jax.lax.scan(stage, (fallback_x0, jnp.ones((), ts.dtype)), ts)
-            ok = codes[-1] == RESULTS.successful._value
-            return x_last, RESULTS.where(ok, RESULTS.successful, RESULTS.bvp_failed)._value
-
-        failed = result != RESULTS.successful
-        x_new, code = jax.lax.cond(failed, rescue, lambda _: (x, result._value), None)
-        return x_new, RESULTS.where(code == RESULTS.successful._value, RESULTS.successful, RESULTS.bvp_failed)
 
     @eqx.filter_jit
     def solve(
@@ -373,31 +271,21 @@ class RamanSpan(AbstractSpan):
                 sol = s._integrate(jnp.concatenate([head_, x]), system_, diffrax.SaveAt(t1=True), s.bvp_adjoint)
                 return sol.ys[-1, n + mf :] - target_
 
-            # first guess: one sweep from z = L to 0 (the stable direction for backward pumps) with
-            # signals and forward pumps at z = L estimated by their passive loss
-            alpha = system[1]
-            guess_l = jnp.concatenate([head - alpha[: n + mf] * fibre.length, target])
-            sweep = span._integrate(jax.lax.stop_gradient(guess_l), jax.lax.stop_gradient(system),
-                                    diffrax.SaveAt(t1=True), diffrax.RecursiveCheckpointAdjoint(), backwards=True)
-            x0 = jnp.where(jnp.isfinite(sweep.ys[-1, n + mf :]), sweep.ys[-1, n + mf :],
-                           target - self.backward.attenuation * fibre.length)
+            # first guess: damped forward/backward relaxation sweeps on a coarse grid (each group of
+            # waves integrated in its stable direction); the passive-loss guess if they blow up
+            sign, alpha, m = system
+            y_start, _ = relaxation_guess(sign, alpha, m, jnp.concatenate([head, target]), fibre.length, n + mf)
+            passive = target - alpha[n + mf :] * fibre.length
+            x0 = jnp.where(jnp.isfinite(y_start[n + mf :]), y_start[n + mf :], passive)
             args = (head, target, system, dynamic)
             x, result = self.bvp_solver.solve(residual, x0, args)
-            if self.continuation_stages > 0:
-                x, result = self._continuation(residual, x, result, args)
             y0 = jnp.concatenate([head, x])
         else:
             y0 = head
         z = jnp.linspace(0.0, 1.0, self.n_z) * fibre.length
         source = None
         if self.spontaneous:
-            freqs = jnp.concatenate([signal_frequency, self.forward.frequency, self.backward.frequency])
-            shift = freqs[None, :] - signal_frequency[:, None]
-            up = shift > 0
-            occupancy = 1 / jnp.expm1(PLANCK * jnp.where(up, shift, 1.0) / (BOLTZMANN * self.temperature))
-            gain = jnp.where(up, system[2][:n], 0.0)
-            # the ASE state is N_i/(2 h f_i B_i): O(1..1e6), so the controller's atol suits it
-            source = gain * (1 + occupancy)
+            source = self._spontaneous_source(signal_frequency, system[2][:n])
             ase_unit = 2 * PLANCK * signal_frequency * noise_bandwidth
             y0 = jnp.concatenate([y0, jnp.zeros(n, y0.dtype)])
         sol = span._integrate(y0, system, diffrax.SaveAt(ts=z), self.adjoint, source=source)
@@ -420,8 +308,39 @@ class RamanSpan(AbstractSpan):
         c_f = -m[:, : n + self.forward.n] @ p_fwd
         c_b = -m[:, n + self.forward.n :] @ profile.backward_pump[:, -1]
         alpha = self.fibre.alpha(f)
-        a_b = jnp.mean(self.backward.attenuation) if self.backward.n else jnp.mean(alpha)
+        a_b = jnp.mean(self.pump_attenuation(self.backward)) if self.backward.n else jnp.mean(alpha)
         return jnp.stack([c_f, alpha, c_b, jnp.broadcast_to(a_b, (n,)), alpha], axis=-1)
+
+    def _spontaneous_source(self, signal_frequency, coupling):
+        """S_ik (1/(W m)) with dN_i/dz = ... + sum_k S_ik P_k, N_i the ASE in units of 2 h f_i B_i:
+        g_ik (1 + eta) from waves above channel i (Stokes), g_ik eta from waves below (anti-Stokes)."""
+        n = signal_frequency.shape[0]
+        freqs = jnp.concatenate([signal_frequency, self.forward.frequency, self.backward.frequency])
+        shift = freqs[None, :] - signal_frequency[:, None]
+        occupancy = 1 / jnp.expm1(PLANCK * jnp.maximum(jnp.abs(shift), 1.0) / (BOLTZMANN * self.temperature))
+        # |M_ik| is g(f_k - f_i) above, (f_i/f_k) g(f_i - f_k) below with the photon ratio: the
+        # photon-number gain is g for both, hence the f_k/f_i back out below
+        back = freqs[None, :] / signal_frequency[:, None] if self.photon_ratio else 1.0
+        g = jnp.where(shift > 0, coupling, -coupling * back)
+        source = jnp.where(shift > 0, g * (1 + occupancy), jnp.where(shift < 0, g * occupancy, 0.0))
+        if self.spontaneous_sources == "pumps":
+            source = source.at[:, :n].set(0.0)
+        return source
+
+    def on_off_gain(self, signal_frequency: Float[Array, " channels"], signal_power: Float[Array, " channels"]) -> Float[Array, " channels"]:
+        """On-off Raman gain (linear): each channel's output with the pumps on over its output with
+        the pumps off, signal-signal Raman scattering (ISRS) included in both, as the literature and
+        GNPy define it (Bromage 2004, Sec. II). Frequencies in Hz, launch powers in W."""
+        on = self.solve(signal_frequency, signal_power).signal[:, -1]
+        off = eqx.tree_at(lambda s: (s.forward, s.backward), self, (Pumps(), Pumps()))
+        return on / off.solve(signal_frequency, signal_power).signal[:, -1]
+
+    def gain_over_passive_loss(self, signal_frequency: Float[Array, " channels"], signal_power: Float[Array, " channels"]) -> Float[Array, " channels"]:
+        """Each channel's output with the pumps on over its launch power times the passive loss
+        e^{-alpha L} (linear): the on-off gain times the ISRS gain or loss of the pumps-off fibre
+        (equal to the on-off gain without signal-signal scattering). Hz, W."""
+        net = self.solve(signal_frequency, signal_power).net_gain
+        return net * jnp.exp(self.fibre.alpha(signal_frequency) * self.fibre.length)
 
     def spontaneous_factor(self, signal_frequency) -> Float[Array, " channels"]:
         """n_sp = 1/(1 - exp(-h df/(k T))) with df from the power-weighted mean pump frequency."""
@@ -456,8 +375,9 @@ class RamanSpan(AbstractSpan):
         return SpanOutput(profile, t, gain, ase)
 
 
-def hybrid_noise_figure(on_off_gain, n_sp, edfa_nf):
-    """NF of a distributed Raman amplifier (on-off gain G) followed by an EDFA, referred to the DRA input.
+def hybrid_noise_figure(gain, n_sp, edfa_nf):
+    """NF of a distributed Raman amplifier followed by an EDFA, referred to the DRA input; `gain` is
+    the DRA's gain over the passive span loss (`RamanSpan.gain_over_passive_loss`), linear.
 
     NF_DRA = 1/G + 2 n_sp (1 - 1/G); NF = NF_DRA + (NF_EDFA - 1)/G (Friis). G < 1 (no pumping,
     ISRS depletion) is treated as G = 1 in NF_DRA.
@@ -466,6 +386,6 @@ def hybrid_noise_figure(on_off_gain, n_sp, edfa_nf):
         H. T. Friis, Proc. IRE 32(7), 1944; J. Bromage, JLT 22(1), 2004, Sec. IV (lumped-equivalent
         NF of a distributed amplifier).
     """
-    g = jnp.maximum(on_off_gain, 1.0)
+    g = jnp.maximum(gain, 1.0)
     nf_dra = 1 / g + 2 * n_sp * (1 - 1 / g)
-    return nf_dra + (edfa_nf - 1) / on_off_gain
+    return nf_dra + (edfa_nf - 1) / gain

@@ -96,3 +96,22 @@ def test_pump_example_fast():
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     assert "Tb/s" in res.stdout
+
+
+def test_random_pump_search_baseline():
+    """The random-search baseline draws from the same space: budget and frequency window respected,
+    the best design's objective is what `history` says, and the history never falls."""
+    import jax
+    import optnet as on
+
+    link, s = _link()
+    res = on.random_pump_search(link, s, 3, key=jax.random.key(1), total_power=0.12, frequencies=True,
+                                max_frequency_shift=1e12)
+    hist = np.asarray(res.history)
+    assert hist.shape == (4,) and np.all(np.diff(hist) >= 0)
+    assert float(np.sum(res.backward_power)) <= 0.12 + 1e-12
+    shift = np.asarray(res.link.spans.backward.frequency - link.spans.backward.frequency)
+    assert np.all(np.abs(shift) <= 1e12)
+    assert abs(float(on.total_throughput_tbps(res.link, s)) - hist[-1]) < 1e-9
+    with pytest.raises(ValueError, match="evaluations"):
+        on.random_pump_search(link, s, 0)

@@ -1,6 +1,7 @@
 """Closed-form GN model for profiles that are sums of exponential modes (Raman-amplified spans)."""
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 
 from .._profile import AbstractProfile
@@ -36,7 +37,15 @@ class ModeSumGN(AbstractNLIModel):
     M_ll' = A_l A_l' (1 - e^{-(x_l + x_l') L})/(x_l + x_l'). For two decaying modes and L -> inf it is
     exactly the closed form of Semrau et al. (JLT 37(9), 2019).
 
-    **Fields:** `coherent`, `modulation_correction`, `min_span_loss_db` as for `ClosedFormGN` (static).
+    **Fields:**
+
+    - `coherent`, `modulation_correction`, `min_span_loss_db`: as for `ClosedFormGN` (static).
+    - `surrogate_gradient`: stop the gradient at the modes (static, default False). By default the
+      gradient is exact: it flows from the SPM/XPM through the modes, the ansatz fit (implicitly, see
+      `fit_ansatz`) and the profile into whatever shaped it (Raman pump powers and frequencies,
+      launch powers, fibre parameters). The surrogate keeps only the explicit power dependence
+      (P^3 scaling, gains, ASE); it is cheaper to differentiate but can point the wrong way where
+      NLI matters (benchmarks/raman.py reports the cosine against the exact gradient).
 
     Like `ClosedFormGN`, it refuses fibre spans with less than 10 dB of loss: its frequency
     integrals assume L >> 1/alpha (on a 100 m passive span it is 11 dB off `NumericalGN`).
@@ -50,6 +59,7 @@ class ModeSumGN(AbstractNLIModel):
     coherent: bool = eqx.field(static=True, default=True)
     modulation_correction: bool = eqx.field(static=True, default=True)
     min_span_loss_db: float = eqx.field(static=True, default=MIN_SPAN_LOSS_DB)
+    surrogate_gradient: bool = eqx.field(static=True, default=False)
 
     def span(self, profile: AbstractProfile, spectrum: Spectrum) -> SpanNLI:
         w = ScaledSpan.of(profile.fibre, spectrum)  # THz, ps, km: O(1) intermediates in float32
@@ -58,6 +68,8 @@ class ModeSumGN(AbstractNLIModel):
         n = fo.shape[0]
         eye = jnp.eye(n, dtype=bool)
         amp, rate = profile.modes()
+        if self.surrogate_gradient:
+            amp, rate = jax.lax.stop_gradient((amp, rate))
         amp = refuse_short_spans(amp, w, "ModeSumGN", self.min_span_loss_db)
         rate = rate * _PER_KM
         m = _overlap(amp, rate, length)  # (n, modes, modes), km

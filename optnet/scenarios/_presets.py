@@ -88,11 +88,12 @@ def calibrated_locatelli_superchannel(case: int | str = 1, **kwargs) -> tuple[Su
 def raman_demo_scenario(n_channels: int = 40, n_spans: int = 20, power_dbm: float = 3.0) -> tuple[GNLink, Spectrum]:
     """The `make demo` link: C+L signals over 9.6 THz centred on 190.8 THz, `n_spans` x 100 km SSMF
     with the measured SSMF Raman gain table (`optnet.io.ssmf_raman_gain`), four backward pumps
-    (201-209 THz, 80 mW each) and a 5 dB EDFA restoring each channel after every span. The NLI is the
+    (201-209 THz, 120/90/70/40 mW: more power in the lower pumps, as usual for backward pumping)
+    and a 5 dB EDFA restoring each channel after every span. The NLI is the
     numerical GN integral over the ODE profile, so gradients are exact end to end."""
     fibre = Fibre.from_datasheet(100.0, attenuation_db_km=0.19, dispersion_ps_nm_km=17.0, gamma_per_w_km=1.3,
                                  raman=ssmf_raman_gain())
-    pumps = Pumps([201.0e12, 203.5e12, 206.0e12, 208.5e12], [0.08, 0.08, 0.08, 0.08])
+    pumps = Pumps([201.0e12, 203.5e12, 206.0e12, 208.5e12], [0.12, 0.09, 0.07, 0.04])
     spacing = 9.6e12 / n_channels
     spectrum = Spectrum.uniform(n_channels, spacing, centre=190.8e12, symbol_rate=0.9 * spacing, power_dbm=power_dbm)
     span = RamanSpan(fibre, Pumps(), pumps, Edfa.from_db(5.0), n_z=33)
