@@ -92,7 +92,7 @@ def cost_of_exact_gradient():
 
 
 def adjoint_options():
-    print("== BVP residual adjoint (Newton needs forward mode, ImplicitAdjoint reverse mode) ==")
+    print("== BVP residual adjoint (`bvp_adjoint`: the chord's Jacobian needs forward mode; the implicit VJP uses `adjoint`) ==")
     fibre, s, pumps = _reference_span()
     for name, adj in (("DirectAdjoint (fwd + rev)", diffrax.DirectAdjoint()), ("ForwardMode (fwd only)", diffrax.ForwardMode())):
         span = on.RamanSpan(fibre, on.Pumps(), pumps, bvp_adjoint=adj)
@@ -113,7 +113,7 @@ def adjoint_options():
 def optimisation_benchmark():
     print("== Pump optimisation, XLRON scenario (90 ch C+L, 5 backward pumps, 47 x 100 km), 30 Adam steps ==")
     link, s = osc.xlron_pump_scenario()
-    budget = float(jnp.sum(link.span.backward.power))
+    budget = float(jnp.sum(link.spans.backward.power))
     t0 = time.perf_counter()
     res = on.optimise_pumps(link, s, steps=30, total_power=budget, optimiser=optax.adam(0.2))
     wall = time.perf_counter() - t0

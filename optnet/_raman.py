@@ -130,8 +130,9 @@ class RamanSpan(AbstractSpan):
     - `photon_ratio`: the higher-frequency wave loses f_i/f_k times the gained power (photon counting).
     - `ode_solver`, `stepsize_controller`, `max_steps`: Diffrax integration of the outer profile
       (differentiated with `adjoint`, default `RecursiveCheckpointAdjoint`).
-    - `bvp_solver`: `NewtonBVP()` (default) or `TNCBVP()`; its residual uses `bvp_adjoint`
-      (`DirectAdjoint`: forward and reverse mode).
+    - `bvp_solver`: `NewtonBVP()` (default) or `TNCBVP()`. Its residual integrates with
+      `bvp_adjoint` (default `ForwardMode`: Newton's Jacobian is forward mode); the implicit
+      gradient's VJP of the residual uses `adjoint`.
     - `n_z`: samples of the returned profile.
     - `spontaneous`: also integrate the forward spontaneous Raman ASE of each channel,
       dN_i/dz = (-alpha_i + sum_k M_ik P_k) N_i + 2 h f_i B_i [sum_{f_k > f_i} g_ik P_k (1 + eta_ik)
@@ -163,7 +164,7 @@ class RamanSpan(AbstractSpan):
     )
     bvp_solver: AbstractBVPSolver = eqx.field(static=True, default=NewtonBVP())
     adjoint: diffrax.AbstractAdjoint = eqx.field(static=True, default=diffrax.RecursiveCheckpointAdjoint())
-    bvp_adjoint: diffrax.AbstractAdjoint = eqx.field(static=True, default=diffrax.DirectAdjoint())
+    bvp_adjoint: diffrax.AbstractAdjoint = eqx.field(static=True, default=diffrax.ForwardMode())
     max_steps: int = eqx.field(static=True, default=4096)
     n_z: int = eqx.field(static=True, default=101)
     spontaneous: bool = eqx.field(static=True, default=False)
@@ -265,11 +266,14 @@ class RamanSpan(AbstractSpan):
             target = jnp.log(bwd_p)
             dynamic, static = eqx.partition(span, eqx.is_array)
 
-            def residual(x, args):  # closes over static data only: every array travels in `args`
-                head_, target_, system_, dynamic_ = args
-                s = eqx.combine(dynamic_, static)
-                sol = s._integrate(jnp.concatenate([head_, x]), system_, diffrax.SaveAt(t1=True), s.bvp_adjoint)
-                return sol.ys[-1, n + mf :] - target_
+            def residual_with(adjoint):
+                def residual(x, args):  # closes over static data only: every array travels in `args`
+                    head_, target_, system_, dynamic_ = args
+                    s = eqx.combine(dynamic_, static)
+                    sol = s._integrate(jnp.concatenate([head_, x]), system_, diffrax.SaveAt(t1=True), adjoint)
+                    return sol.ys[-1, n + mf :] - target_
+
+                return residual
 
             # first guess: damped forward/backward relaxation sweeps on a coarse grid (each group of
             # waves integrated in its stable direction); the passive-loss guess if they blow up
@@ -278,7 +282,7 @@ class RamanSpan(AbstractSpan):
             passive = target - alpha[n + mf :] * fibre.length
             x0 = jnp.where(jnp.isfinite(y_start[n + mf :]), y_start[n + mf :], passive)
             args = (head, target, system, dynamic)
-            x, result = self.bvp_solver.solve(residual, x0, args)
+            x, result = self.bvp_solver.solve(residual_with(self.bvp_adjoint), x0, args, residual_with(self.adjoint))
             y0 = jnp.concatenate([head, x])
         else:
             y0 = head

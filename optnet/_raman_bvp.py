@@ -102,18 +102,48 @@ def relaxation_guess(
 
 
 class AbstractBVPSolver(eqx.Module):
-    """Finds x with residual(x, args) = 0 (the z=0 log-powers of the backward pumps)."""
+    """Finds x with residual(x, args) = 0 (the z=0 log-powers of the backward pumps).
+
+    Subclasses implement `find` (the root, not differentiated); `solve` differentiates it once for
+    every solver, by the implicit function theorem.
+    """
 
     @abc.abstractmethod
-    def solve(self, residual: Callable, x0: Array, args, active=True) -> tuple[Array, RESULTS]:
-        """Root of `residual(., args)` near `x0`, differentiable with respect to `args`. `active`
-        (a traced bool) may say that the answer is not needed (a fallback branch under `vmap`)."""
+    def find(self, residual: Callable, x0: Array, args, active) -> tuple[Array, Array]:
+        """(root near `x0`, `RESULTS` code as an int array). `residual` supports forward mode.
+        `active` (a traced bool) may say that the answer is not needed (a fallback branch under
+        `vmap`); nothing is differentiated."""
+
+    def solve(self, residual: Callable, x0: Array, args, reverse_residual: Callable | None = None) -> tuple[Array, RESULTS]:
+        """Root of `residual(., args)` near `x0` and its outcome, differentiable (reverse mode) with
+        respect to `args`: for a cotangent g, lambda = J_x^{-T} g (J_x at the root, by forward mode)
+        and d/d args = -lambda^T dR/d args (a VJP of `reverse_residual`, default `residual`: the
+        same function, possibly with a reverse-mode-only ODE adjoint that compiles faster)."""
+        reverse_residual = residual if reverse_residual is None else reverse_residual
+
+        @jax.custom_vjp
+        def root(x0_, args_):
+            return self.find(residual, x0_, args_, jnp.asarray(True))
+
+        def fwd(x0_, args_):
+            out = root(x0_, args_)
+            return out, (out[0], x0_, args_)
+
+        def bwd(saved, cot):
+            x, x0_, args_ = saved
+            jac = jax.jacfwd(residual)(x, args_)
+            lam = lx.linear_solve(lx.MatrixLinearOperator(jac.T), cot[0], throw=False).value
+            _, vjp = jax.vjp(lambda a: reverse_residual(x, a), args_)
+            return jnp.zeros_like(x0_), vjp(-lam)[0]
+
+        root.defvjp(fwd, bwd)
+        x, code = root(jax.lax.stop_gradient(x0), args)
+        return x, RESULTS.where(code == RESULTS.successful._value, RESULTS.successful, RESULTS.bvp_failed)
 
 
 class TNCBVP(AbstractBVPSolver):
     """scipy's bounded truncated-Newton (TNC) on ||residual||^2 (log-powers in [ln 1e-7, ln 1e3] W),
-    called through `jax.pure_callback`; gradients by the implicit function theorem in a
-    `jax.custom_vjp` (one Jacobian at the solution, one `lineax` solve).
+    called through `jax.pure_callback`, then Newton polishing.
 
     **Fields:** `tol` (max |residual| accepted), `max_fun` (function evaluations, static).
     """
@@ -121,16 +151,16 @@ class TNCBVP(AbstractBVPSolver):
     tol: float = 1e-10
     max_fun: int = eqx.field(static=True, default=200)
 
-    def solve(self, residual, x0, args, active=True):
+    def find(self, residual, x0, args, active):
         tol, max_fun = self.tol, self.max_fun
         res_jit = jax.jit(residual)
         jac = jax.jit(jax.jacfwd(residual))
 
         def host(x0_, args_, active_):
-            x0_ = np.asarray(x0_, dtype=np.float64)
+            x0_ = np.asarray(x0_)
+            dtype = x0_.dtype
             if not bool(active_):
-                return np.asarray(x0_, x0_.dtype), np.int32(0)
-            dtype = np.asarray(x0_).dtype
+                return x0_, np.int32(RESULTS.bvp_failed._value)
 
             def fg(x):  # 0.5 |r|^2 and J^T r, with the forward-mode Jacobian Newton uses
                 xj = jnp.asarray(x, dtype)
@@ -139,7 +169,7 @@ class TNCBVP(AbstractBVPSolver):
 
             bounds = [(np.log(1e-7), np.log(1e3))] * x0_.size
             out = scipy.optimize.minimize(
-                fg, x0_, jac=True, method="TNC", bounds=bounds,
+                fg, np.asarray(x0_, np.float64), jac=True, method="TNC", bounds=bounds,
                 options={"maxfun": max_fun, "ftol": 0.0, "xtol": 0.0, "gtol": 0.0},
             )
             x = out.x
@@ -152,47 +182,20 @@ class TNCBVP(AbstractBVPSolver):
             r = np.asarray(res_jit(jnp.asarray(x, dtype), args_))
             ok = bool(np.all(np.isfinite(x)) and np.all(np.isfinite(r))
                       and np.max(np.abs(r)) < max(tol, 1e3 * np.finfo(dtype).eps))
-            return np.asarray(x, dtype), np.int32(ok)
+            code = RESULTS.successful._value if ok else RESULTS.bvp_failed._value
+            return np.asarray(x, dtype), np.int32(code)
 
-        @jax.custom_vjp
-        def root(x0_, args_, active_):
-            shapes = (jax.ShapeDtypeStruct(x0_.shape, x0_.dtype), jax.ShapeDtypeStruct((), jnp.int32))
-            return jax.pure_callback(host, shapes, x0_, args_, active_, vmap_method="sequential")
-
-        def fwd(x0_, args_, active_):
-            out = root(x0_, args_, active_)
-            return out, (out[0], x0_, args_, active_)
-
-        def bwd(saved, cot):
-            x, x0_, args_, active_ = saved
-
-            def adjoint(_):
-                jac_x = jax.jacfwd(residual)(x, args_)
-                lam = lx.linear_solve(lx.MatrixLinearOperator(jac_x.T), cot[0]).value
-                _, vjp = jax.vjp(lambda a: residual(x, a), args_)
-                return vjp(-lam)[0]
-
-            # an inactive call (Newton converged) returned x0 and gets no cotangent: skip the solve
-            zero = jax.tree.map(jnp.zeros_like, args_)
-            g_args = jax.lax.cond(active_, adjoint, lambda _: zero, None)
-            return jnp.zeros_like(x0_), g_args, None
-
-        root.defvjp(fwd, bwd)
-        x, ok = root(jax.lax.stop_gradient(x0), args, jnp.asarray(active))
-        return x, RESULTS.where(ok == 1, RESULTS.successful, RESULTS.bvp_failed)
+        shapes = (jax.ShapeDtypeStruct(x0.shape, x0.dtype), jax.ShapeDtypeStruct((), jnp.int32))
+        return jax.pure_callback(host, shapes, x0, args, active, vmap_method="sequential")
 
 
 class NewtonBVP(AbstractBVPSolver):
-    """Chord-Newton iterations (`optimistix.Chord`: the Jacobian once, at the first guess),
-    differentiated implicitly (`ImplicitAdjoint`); if they fail, `fallback` from the same first guess
-    (default `TNCBVP()`, a bounded minimiser of ||residual||^2: global where Newton is not).
-    `fallback=None` reports the failure at once. With the relaxation first guess
-    (`relaxation_guess`) the chord converges in 2-4 iterations.
+    """Chord-Newton iterations (`optimistix.Chord`: the Jacobian once, at the first guess); if they
+    fail, `fallback` from the same first guess (default `TNCBVP()`, a bounded minimiser of
+    ||residual||^2: global where Newton is not). `fallback=None` reports the failure at once. With
+    the relaxation first guess (`relaxation_guess`) the chord converges in 2-4 iterations.
 
-    The residual integrates the Raman ODE, so Newton's Jacobian needs forward mode through
-    `diffeqsolve` and the implicit adjoint needs reverse mode: `RamanSpan.bvp_adjoint` supports both.
-
-    **Fields:** `rtol`, `atol` (Newton's tolerances on x), `max_steps` (static), `fallback` (static).
+    **Fields:** `rtol`, `atol` (tolerances on x), `max_steps` (static), `fallback` (static).
     """
 
     rtol: float = 1e-11
@@ -200,20 +203,16 @@ class NewtonBVP(AbstractBVPSolver):
     max_steps: int = eqx.field(static=True, default=32)
     fallback: AbstractBVPSolver | None = eqx.field(static=True, default=TNCBVP())
 
-    def solve(self, residual, x0, args, active=True):
+    def find(self, residual, x0, args, active):
         # chord (one Jacobian, at the first guess): from the relaxation guess it converged in all 60
         # cases of the robustness sweep, at a third of Newton's cost and compile time
         sol = optx.root_find(residual, optx.Chord(self.rtol, self.atol), x0, args, max_steps=self.max_steps,
                              adjoint=optx.ImplicitAdjoint(), throw=False)
         ok = (sol.result == optx.RESULTS.successful) & jnp.all(jnp.isfinite(sol.value))
+        code = jnp.where(ok, RESULTS.successful._value, RESULTS.bvp_failed._value).astype(jnp.int32)
         if self.fallback is None:
-            return sol.value, RESULTS.where(ok, RESULTS.successful, RESULTS.bvp_failed)
+            return sol.value, code
         fallback = self.fallback
-
-        def rescue(_):
-            x, res = fallback.solve(residual, x0, args, active=jnp.logical_and(active, ~ok))
-            return x, res._value
-
         # a real branch unless vmapped (then `active` spares the fallback's work)
-        x, code = jax.lax.cond(ok, lambda _: (sol.value, RESULTS.successful._value), rescue, None)
-        return x, RESULTS.where(code == RESULTS.successful._value, RESULTS.successful, RESULTS.bvp_failed)
+        return jax.lax.cond(ok, lambda _: (sol.value, code),
+                            lambda _: fallback.find(residual, x0, args, jnp.logical_and(active, ~ok)), None)
