@@ -255,7 +255,10 @@ class RamanSpan(AbstractSpan):
             raise ValueError("`spontaneous=True` needs `noise_bandwidth` (Hz per channel) in `solve`.")
         span, signal_power = enforce(
             (self, signal_power),
-            [*self.rules(), Rule(signal_power <= 0, "A Raman span's signal powers must be > 0 W (log-power form).")],
+            [*self.rules(), Rule(signal_power <= 0, "A Raman span's signal powers must be > 0 W (log-power form)."),
+             Rule(jnp.concatenate([self.forward.frequency, self.backward.frequency]) <= jnp.max(signal_frequency),
+                  "A Raman pump lies at or below a signal channel: pumps must be above the highest channel "
+                  "(Raman gain flows to lower frequencies; frequencies are in Hz).")],
         )
         fibre, fwd_p, bwd_p = span.fibre, span.forward.power, span.backward.power
         system = span._system(signal_frequency)

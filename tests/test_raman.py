@@ -235,6 +235,8 @@ def test_raman_errors():
         jax.block_until_ready(span.solve(f, jnp.full(4, 1e-3)).signal)
     prof = span.solve(f, jnp.full(4, 1e-3), throw=False)
     assert prof.result != on.RESULTS.successful
+    with pytest.raises(Exception, match="pumps must be above the highest channel"):
+        jax.block_until_ready(span.solve(f.at[-1].set(206e12), jnp.full(4, 1e-3)).signal)
     with pytest.raises(TypeError, match="ModeSumGN"):
         on.GNLink(on.RamanSpan(fibre, on.Pumps(), on.Pumps([205e12], [0.1])), nli=on.ClosedFormGN())(
             on.Spectrum(f, 32e9, 1e-3))
