@@ -276,7 +276,7 @@ class RamanSpan(AbstractSpan):
                     sol = s._integrate(jnp.concatenate([head_, x]), system_, diffrax.SaveAt(t1=True), adjoint)
                     return sol.ys[-1, n + mf :] - target_
 
-                return residual
+                return jax.jit(residual)  # traced once, however often the solvers differentiate it
 
             # first guess: damped forward/backward relaxation sweeps on a coarse grid (each group of
             # waves integrated in its stable direction); the passive-loss guess if they blow up

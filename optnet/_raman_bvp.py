@@ -121,12 +121,13 @@ class AbstractBVPSolver(eqx.Module):
         same function, possibly with a reverse-mode-only ODE adjoint that compiles faster)."""
         reverse_residual = residual if reverse_residual is None else reverse_residual
 
-        @jax.custom_vjp
-        def root(x0_, args_):
+        def find(x0_, args_):
             return self.find(residual, x0_, args_, jnp.asarray(True))
 
+        root = jax.custom_vjp(find)
+
         def fwd(x0_, args_):
-            out = root(x0_, args_)
+            out = find(x0_, args_)
             return out, (out[0], x0_, args_)
 
         def bwd(saved, cot):
