@@ -8,7 +8,6 @@ import jax
 import jax.numpy as jnp
 import lineax as lx
 import numpy as np
-import optimistix as optx
 import scipy.optimize
 from jaxtyping import Array, Bool, Float
 
@@ -191,7 +190,7 @@ class TNCBVP(AbstractBVPSolver):
 
 
 class NewtonBVP(AbstractBVPSolver):
-    """Chord-Newton iterations (`optimistix.Chord`: the Jacobian once, at the first guess); if they
+    """Chord-Newton iterations (the Jacobian once, at the first guess, LU-factorised); if they
     fail, `fallback` from the same first guess (default `TNCBVP()`, a bounded minimiser of
     ||residual||^2: global where Newton is not). `fallback=None` reports the failure at once. With
     the relaxation first guess (`relaxation_guess`) the chord converges in 2-4 iterations.
@@ -205,15 +204,28 @@ class NewtonBVP(AbstractBVPSolver):
     fallback: AbstractBVPSolver | None = eqx.field(static=True, default=TNCBVP())
 
     def find(self, residual, x0, args, active):
-        # chord (one Jacobian, at the first guess): from the relaxation guess it converged in all 60
+        # chord (one Jacobian, at the first guess): from the relaxation guess it converges in all 60
         # cases of the robustness sweep, at a third of Newton's cost and compile time
-        sol = optx.root_find(residual, optx.Chord(self.rtol, self.atol), x0, args, max_steps=self.max_steps,
-                             adjoint=optx.ImplicitAdjoint(), throw=False)
-        ok = (sol.result == optx.RESULTS.successful) & jnp.all(jnp.isfinite(sol.value))
+        # x <- x - J(x0)^{-1} R(x), stopped when the step is below atol + rtol |x| (as optimistix's
+        # Chord, written out: a fraction of its trace time)
+        lu = jax.scipy.linalg.lu_factor(jax.jacfwd(residual)(x0, args))
+
+        def body(carry):
+            x, _, k = carry
+            step = jax.scipy.linalg.lu_solve(lu, residual(x, args))
+            small = jnp.all(jnp.abs(step) <= self.atol + self.rtol * jnp.abs(x))
+            return x - step, small, k + 1
+
+        def cond(carry):
+            x, small, k = carry
+            return ~small & (k < self.max_steps) & jnp.all(jnp.isfinite(x))
+
+        x, small, _ = jax.lax.while_loop(cond, body, (x0, jnp.asarray(False), 0))
+        ok = small & jnp.all(jnp.isfinite(x))
         code = jnp.where(ok, RESULTS.successful._value, RESULTS.bvp_failed._value).astype(jnp.int32)
         if self.fallback is None:
-            return sol.value, code
+            return x, code
         fallback = self.fallback
         # a real branch unless vmapped (then `active` spares the fallback's work)
-        return jax.lax.cond(ok, lambda _: (sol.value, code),
+        return jax.lax.cond(ok, lambda _: (x, code),
                             lambda _: fallback.find(residual, x0, args, jnp.logical_and(active, ~ok)), None)
