@@ -189,10 +189,13 @@ class RamanSpan(AbstractSpan):
         ]
 
     def spectrum_rules(self, spectrum) -> Rules:
-        edge = jnp.max(spectrum.frequency + 0.5 * spectrum.symbol_rate)
+        return [self._pumps_above(jnp.max(spectrum.frequency + 0.5 * spectrum.symbol_rate))]
+
+    def _pumps_above(self, edge) -> Rule:
+        """The rule that every pump lies above `edge` (Hz, the top of the signal band)."""
         pumps = jnp.concatenate([self.forward.frequency, self.backward.frequency], axis=-1)
-        return [Rule(pumps <= edge, "A Raman pump lies inside or below the signal band: pumps must be above "
-                     "the highest channel (Raman gain flows to lower frequencies; frequencies are in Hz).")]
+        return Rule(pumps <= edge, "A Raman pump lies inside or below the signal band: pumps must be above "
+                    "the highest channel (Raman gain flows to lower frequencies; frequencies are in Hz).")
 
     def pump_attenuation(self, pumps: Pumps) -> Float[Array, " pumps"]:
         """Attenuation (1/m) of `pumps` in this span: their own, else the fibre's loss table at their
@@ -256,9 +259,7 @@ class RamanSpan(AbstractSpan):
         span, signal_power = enforce(
             (self, signal_power),
             [*self.rules(), Rule(signal_power <= 0, "A Raman span's signal powers must be > 0 W (log-power form)."),
-             Rule(jnp.concatenate([self.forward.frequency, self.backward.frequency]) <= jnp.max(signal_frequency),
-                  "A Raman pump lies at or below a signal channel: pumps must be above the highest channel "
-                  "(Raman gain flows to lower frequencies; frequencies are in Hz).")],
+             self._pumps_above(jnp.max(signal_frequency))],
         )
         fibre, fwd_p, bwd_p = span.fibre, span.forward.power, span.backward.power
         system = span._system(signal_frequency)
