@@ -4,6 +4,7 @@ subgradient method with monitoring probes, brute force and model-based (digital-
 from ._plant import (
     CallbackPlant as CallbackPlant,
     ModelPlant as ModelPlant,
+    PlantUnresponsive as PlantUnresponsive,
     ProbeFailed as ProbeFailed,
     ProbeLog as ProbeLog,
     ProbeRecord as ProbeRecord,
