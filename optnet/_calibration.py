@@ -79,12 +79,14 @@ class Calibration(eqx.Module):
     - `parameters`: fitted values by name: `power` (dB offset), `isi_scale` (ln factor),
       `transceiver_snr` (dB offset), `filter_offset` (GHz).
     - `residual_db`: model minus measurement at the calibration points, dB, shape `(points, sub)`.
+    - `anchor_residual_db`: the same for each of `calibrate`'s `anchors`, dB.
     - `result`: the `RESULTS` of the least-squares solve.
     """
 
     superchannel: Superchannel
     parameters: dict
     residual_db: Float[Array, "points sub"]
+    anchor_residual_db: tuple[Array, ...]
     result: RESULTS
 
     @property
@@ -108,6 +110,7 @@ def calibrate(
     solver: optx.AbstractLeastSquaresSolver = optx.LevenbergMarquardt(rtol=1e-8, atol=1e-8),
     max_steps: int = 200,
     throw: bool = True,
+    anchors: tuple[tuple[Superchannel, ArrayLike], ...] = (),
 ) -> Calibration:
     """Fit `fit` parameters so the model's SNRs (dB) match `measured_snr_db` in least squares.
 
@@ -121,6 +124,9 @@ def calibrate(
       `TransceiverFloor`, `FilterOffset`. With only an equidistant measurement, fit at most as
       many parameters as the data can separate.
     - `solver`: an optimistix least-squares solver (default Levenberg-Marquardt).
+    - `anchors`: other set-ups sharing the fitted parameters, as `(superchannel, measured_snr_db)`
+      pairs measured at each one's own `distances`; their residuals join the fit. A back-to-back
+      measurement pins the transceiver floor (`TransceiverFloor`) that way.
 
     **Returns:** a `Calibration`.
     """
@@ -141,11 +147,25 @@ def calibrate(
         )
     measured = eqx.error_if(measured, jnp.any(~jnp.isfinite(measured)), "`measured_snr_db` holds NaN or inf.")
 
-    def residual(theta, args):
+    anchored = []
+    for k, (sc, snr) in enumerate(anchors):
+        if not isinstance(sc, Superchannel):
+            raise TypeError(f"`anchors[{k}]` must be a (Superchannel, measured_snr_db) pair; got {type(sc).__name__}.")
+        snr = as_float_array(snr)
+        if snr.shape != (sc.n_subchannels,):
+            raise ValueError(f"`anchors[{k}]` has {snr.shape} SNRs for a superchannel of {sc.n_subchannels} subchannels.")
+        anchored.append((sc, eqx.error_if(snr, jnp.any(~jnp.isfinite(snr)), f"`anchors[{k}]` holds NaN or inf.")))
+
+    def residuals(theta):
         sc = apply_parameters(superchannel, theta)
-        return jax.vmap(sc.snr_db)(d) - measured
+        main = jax.vmap(sc.snr_db)(d) - measured
+        return main, tuple(apply_parameters(a, theta).snr_db() - snr for a, snr in anchored)
+
+    def residual(theta, args):
+        return residuals(theta)
 
     y0 = {f.name: jnp.asarray(f.initial, measured.dtype) for f in fit}
     sol = optx.least_squares(residual, solver, y0, max_steps=max_steps, throw=throw)
     fitted = apply_parameters(superchannel, sol.value)
-    return Calibration(fitted, sol.value, residual(sol.value, None), RESULTS.promote(sol.result))
+    main, extra = residuals(sol.value)
+    return Calibration(fitted, sol.value, main, extra, RESULTS.promote(sol.result))

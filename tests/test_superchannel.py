@@ -129,6 +129,16 @@ def test_calibration_reproduces_case1(calibrated):
     assert np.all(np.abs(snr - np.asarray(osc.LOCATELLI_CASE1_SNR_DB)) < 0.25)
     # an ASE-limited effective launch power (transmitter losses) and a sub-GHz filter misalignment
     assert -14 < float(cal.parameters["power"]) < -8 and abs(float(cal.parameters["filter_offset"])) < 2
+    # the floor is fitted with case 7 (back-to-back, 200 GHz filter), which then reproduces the paper
+    case7 = np.asarray(on.apply_parameters(osc.locatelli_superchannel(7), cal.parameters).snr_db())
+    assert abs(case7.mean() - osc.LOCATELLI_FLOOR_DB) < 0.02
+    assert np.allclose(np.asarray(cal.anchor_residual_db[0]), case7 - osc.LOCATELLI_FLOOR_DB)
+
+
+def test_calibration_anchor_errors(calibrated):
+    sc, _ = calibrated
+    with pytest.raises(ValueError, match="anchors\\[0\\]"):
+        on.calibrate(sc, jnp.asarray(osc.LOCATELLI_CASE1_SNR_DB), anchors=((sc, jnp.zeros(3)),))
 
 
 def test_errors():

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-import jax
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
@@ -32,6 +32,12 @@ class PlantUnresponsive(RuntimeError):
         self.best_distances = best_distances
 
 
+@eqx.filter_jit
+def _reading(superchannel: on.Superchannel, distances):
+    # one compiled reading per superchannel structure, shared by every plant
+    return superchannel.snr_db(distances)
+
+
 class ModelPlant:
     """An optnet `Superchannel` standing in for the network.
 
@@ -43,7 +49,7 @@ class ModelPlant:
     - `seed`: seed of the monitoring noise.
 
     `true_snr_db(D)` returns the model's SNRs without monitoring noise (what a noisy reading
-    estimates). Readings are jit-compiled once per plant.
+    estimates). Readings are jit-compiled (once per superchannel structure).
     """
 
     def __init__(self, superchannel: on.Superchannel, *, noise_db: float = 0.0, seed: int = 0):
@@ -52,7 +58,6 @@ class ModelPlant:
         self.superchannel = superchannel
         self.noise_db = float(noise_db)
         self._rng = np.random.default_rng(seed)
-        self._snr_db = jax.jit(lambda d: superchannel.snr_db(d))  # the model is a constant of the compiled reading
         self.applied = np.asarray(superchannel.distances)
 
     @property
@@ -61,7 +66,7 @@ class ModelPlant:
 
     def true_snr_db(self, distances) -> np.ndarray:
         """The model's SNRs (dB) at D (Hz), without monitoring noise."""
-        return np.asarray(self._snr_db(jnp.asarray(distances, dtype=float)))
+        return np.asarray(_reading(self.superchannel, jnp.asarray(distances, dtype=float)))
 
     def apply(self, distances) -> None:
         """Configure the transmitters at D (Hz)."""

@@ -90,10 +90,12 @@ def optimise_model(superchannel: on.Superchannel, objective: Objective = MEAN_SN
                    optimiser: optax.GradientTransformation | None = None) -> ModelOptimum:
     """Gradient ascent (optax) on the differentiable model of `objective` (`MEAN_SNR`: Obj#1;
     `MIN_SNR`: Obj#2 through a log-sum-exp soft minimum). D stays feasible by construction
-    (softmax of the slack above the Eq. (5) minima)."""
+    (softmax of the slack above the Eq. (5) minima). The default optimiser is Adam with a cosine
+    decay from 0.05 over `steps`."""
     if not isinstance(objective, Objective) or objective.model is None:
         raise TypeError(f"`objective` must be an Objective with a `model` (MEAN_SNR, MIN_SNR); got {objective!r}.")
-    optimiser = optax.adam(0.05) if optimiser is None else optimiser
+    # a decaying step settles on the kinks of a (soft) minimum that a constant Adam step circles
+    optimiser = optax.adam(optax.cosine_decay_schedule(0.05, steps)) if optimiser is None else optimiser
     start = superchannel.distances if start is None else jnp.asarray(start)
 
     def model(theta):

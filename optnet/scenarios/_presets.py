@@ -3,7 +3,7 @@
 import jax.numpy as jnp
 
 from .._amplifier import Edfa
-from .._calibration import Calibration, FilterOffset, IsiScale, PowerOffset, apply_parameters, calibrate
+from .._calibration import Calibration, FilterOffset, IsiScale, PowerOffset, TransceiverFloor, apply_parameters, calibrate
 from .._fibre import Fibre
 from .._link import GNLink
 from .._raman import Pumps, RamanSpan
@@ -45,8 +45,8 @@ LOCATELLI_CASES = {
     "N8": (8, "QPSK", 0.10, 2, 2, 275.0),
     "N10": (10, "QPSK", 0.10, 2, 2, 340.0),
 }
-# Case 1's reported SNR_SC(D_eq) (Sec. 4) and case 7's equidistant mean SNR (Table 2, B2B with a
-# 200 GHz filter: no ASE, negligible filtering and crosstalk, i.e. the transceiver floor).
+# Case 1's reported SNR_SC(D_eq) (Sec. 4) and case 7's equidistant mean SNR (Table 2: back-to-back
+# with a 200 GHz filter, where filtering and crosstalk are negligible): the calibration targets.
 LOCATELLI_CASE1_SNR_DB = (13.55, 16.86, 16.91, 13.15)
 LOCATELLI_FLOOR_DB = 23.29
 
@@ -56,9 +56,10 @@ def locatelli_superchannel(case: int | str = 1, **kwargs) -> Superchannel:
 
     Cases 1-9 are Table 1 (32 GBd every 34.5 GHz, 0 dBm per subchannel, 80 km SSMF spans of 0.2 dB/km and
     16.7 ps/nm/km, EDFA NF 5.5 dB, 3.5th-order super-Gaussian superfilters, 193.1 THz); "N6", "N8",
-    "N10" are the Table 4 set-ups. The transceiver floor is case 7's equidistant SNR; the receivers
-    are the paper's Rs/2 (16 GHz) low-pass filters, i.e. `receiver_roll_off=0`. Keyword arguments go
-    to `Superchannel` (e.g. `transceiver_snr`, `isi_scale`).
+    "N10" are the Table 4 set-ups. The transceiver floor starts at case 7's equidistant SNR (the
+    calibration lowers the noise it stands for by the receiver's own ISI); the receivers are the
+    paper's Rs/2 (16 GHz) low-pass filters, i.e. `receiver_roll_off=0`. Keyword arguments go to
+    `Superchannel` (e.g. `transceiver_snr`, `isi_scale`).
     """
     if case not in LOCATELLI_CASES:
         raise ValueError(f"Unknown Locatelli case {case!r}; choose one of {list(LOCATELLI_CASES)}.")
@@ -75,12 +76,16 @@ def locatelli_superchannel(case: int | str = 1, **kwargs) -> Superchannel:
 
 
 def calibrated_locatelli_superchannel(case: int | str = 1, **kwargs) -> tuple[Superchannel, Calibration]:
-    """`locatelli_superchannel(case)` with the effective launch power, ISI scale and filter offset
-    fitted (Levenberg-Marquardt) to case 1's reported equidistant SNRs; returns the model and the
-    case-1 `Calibration`. The power fit starts on the ASE-limited side (-10 dB)."""
+    """`locatelli_superchannel(case)` with the effective launch power, ISI scale, filter offset and
+    transceiver floor fitted (Levenberg-Marquardt) to case 1's reported equidistant SNRs and to case
+    7's equidistant mean (`LOCATELLI_FLOOR_DB`, back-to-back with a 200 GHz filter) at once, so the
+    floor is what is left of case 7's SNR after the model's own ISI; returns the model and the
+    `Calibration`. The power fit starts on the ASE-limited side (-10 dB)."""
+    floor = jnp.full(4, LOCATELLI_FLOOR_DB)
     cal = calibrate(
         locatelli_superchannel(1, **kwargs), jnp.asarray(LOCATELLI_CASE1_SNR_DB),
-        fit=(PowerOffset(initial=-10.0), IsiScale(), FilterOffset()),
+        fit=(PowerOffset(initial=-10.0), IsiScale(), FilterOffset(), TransceiverFloor()),
+        anchors=((locatelli_superchannel(7, **kwargs), floor),),
     )
     return apply_parameters(locatelli_superchannel(case, **kwargs), cal.parameters), cal
 
