@@ -69,6 +69,7 @@ BAD_ARGS = [
     (["superchannel", "--objective", "max"], "--objective"),
     (["superchannel", "--f-step", "-0.5"], "--f-step"),
     (["superchannel", "--case", "N6", "--minibatch", "9"], "--minibatch"),
+    (["superchannel", "--probe-step", "0.3"], "--probe-step"),
     (["optimise-pumps", "--steps", "0"], "--steps"),
     (["optimise-pumps", "--learning-rate", "-1"], "--learning-rate"),
     (["gsnr", "--spans", "0"], "--spans"),

@@ -196,9 +196,11 @@ def test_cli_superchannel(tmp_path):
 
     from optnet.cli import app
 
-    res = CliRunner().invoke(app, ["superchannel", "--objective", "mean", "--f-step", "0.5", "--max-iterations", "8",
-                                   "--out", str(tmp_path)])
+    res = CliRunner().invoke(app, ["superchannel", "--objective", "mean", "--f-step", "0.25", "--probe-step", "0.5",
+                                   "--noise-db", "0.1", "--max-iterations", "8", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "superchannel.png").stat().st_size > 10_000
+    assert (tmp_path / "superchannel.png").stat().st_size > 10_000 and "true (model)" in res.output
     summary = __import__("json").loads((tmp_path / "superchannel.json").read_text())
-    assert summary["end"] >= summary["start"] and len(fb.ProbeLog.load(tmp_path / "probes.json").records) == summary["probes"]
+    assert len(summary["snr_true_db"]) == len(summary["snr_db"]) == 4 and summary["verified"]
+    log = fb.ProbeLog.load(tmp_path / "probes.json")
+    assert sum(r.error is None for r in log.records) == summary["probes"]

@@ -83,7 +83,9 @@ class FeedbackResult:
     - `final_snr_db`: the reading taken after re-applying the best point on return (dB), and
       `verified`: whether it agrees with `snr_db` within `verify_tolerance` on every subchannel.
     - `start_distances`, `start_snr_db`, `start_objective`: the starting point.
-    - `history`: best objective after each iteration (dB); `current`: objective of the iterate.
+    - `history`: the highest best-point estimate reached by each iteration (dB; never falls: under
+      monitoring noise re-readings may revise the best point's estimate, and `objective`, down);
+      `current`: objective of the iterate; `trajectory`: the best D (Hz) after each iteration.
     - `n_iterations`, `n_probes` (monitoring readings taken, each a monitoring period on a live
       plant), `n_failed` (failed attempts), `waited` (s spent waiting for abandoned calls).
     - `stop`: why it stopped; `log`: every probe attempt.
@@ -99,6 +101,7 @@ class FeedbackResult:
     start_objective: float
     history: list[float]
     current: list[float]
+    trajectory: list[np.ndarray]
     n_iterations: int
     n_probes: int
     n_failed: int
@@ -266,7 +269,7 @@ class StochasticSubgradient:
         # the iterate follows the steering surrogate; `best` is the best true objective seen
         best = (d, s0, obj.value(s0))
         cur = (d, s0, steer(s0))
-        history, current = [best[2]], [best[2]]
+        history, current, trajectory = [best[2]], [best[2]], [best[0]]
         stop, it, since = "max_iterations", 0, 0  # `since`: iterations on this smoothing stage
         try:
             for it in range(1, self.max_iterations + 1):
@@ -314,8 +317,9 @@ class StochasticSubgradient:
                         else:
                             cur = (dn, sn, hn)
                 best = best_by(obj.value)
-                history.append(best[2])
+                history.append(max(history[-1], best[2]))
                 current.append(obj.value(cur[1]))
+                trajectory.append(best[0])
                 since += 1
                 if callback is not None:
                     callback(it, best[2], current[-1])
@@ -347,6 +351,6 @@ class StochasticSubgradient:
         return FeedbackResult(
             distances=best[0], snr_db=best[1], objective=best[2], final_snr_db=final, verified=verified,
             start_distances=np.asarray(start, dtype=float), start_snr_db=s0, start_objective=history[0],
-            history=history, current=current, n_iterations=it, n_probes=sum(r.error is None for r in log.records),
+            history=history, current=current, trajectory=trajectory, n_iterations=it, n_probes=sum(r.error is None for r in log.records),
             n_failed=log.n_failed, waited=log.waited, stop=stop, log=log,
         )

@@ -123,33 +123,64 @@ def plot_pump_optimisation(path, title, history, frequency, before, after, on_of
     plt.close(fig)
 
 
-def plot_superchannel(sc, result, path, title: str) -> None:
-    """Objective per iteration, and the subchannel spectra before/after on the filter cascade."""
+def plot_superchannel(sc, result, path, objective, title: str, true_snr_db=None) -> None:
+    """Four panels: the objective per iteration; the per-subchannel SNR before and after (what is
+    optimised); the spectra on the filter cascade; each subchannel's centre move (zoomed). With
+    `true_snr_db` (a noisy model plant) the true objective of the best point is drawn too."""
     import jax.numpy as jnp
     import numpy as np
 
     import optnet as on
 
     plt = _pyplot()
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    a1.plot(result.history, label="best")
+    fig, ((a1, a2), (a3, a4)) = plt.subplots(2, 2, figsize=(12, 8))
+    a1.plot(result.history, label="best so far")
     a1.plot(result.current, alpha=0.6, label="iterate")
+    if true_snr_db is not None:
+        a1.plot([objective.value(true_snr_db(d)) for d in result.trajectory], "k--", lw=1,
+                label="best point, true (model)")
     a1.set_xlabel("iteration")
-    a1.set_ylabel("objective (dB)")
+    a1.set_ylabel(f"{objective.name} (dB)")
+    a1.set_title("objective", fontsize=10)
     a1.grid(alpha=0.3)
     a1.legend(fontsize=8)
+    k = np.arange(1, sc.n_subchannels + 1)
+    a2.plot(k, result.start_snr_db, "o:", color="0.4", label="start")
+    a2.plot(k, result.snr_db, "o-", color="C0", label="optimised")
+    if true_snr_db is not None:
+        a2.plot(k, true_snr_db(result.distances), "x--", color="C3", label="optimised, true (model)")
+    a2.set_xticks(k)
+    a2.set_xlabel("subchannel")
+    a2.set_ylabel("SNR (dB)")
+    a2.set_title("per-subchannel SNR", fontsize=10)
+    a2.grid(alpha=0.3)
+    a2.legend(fontsize=8)
     half = 0.5 * float(sc.bandwidth) + 40e9
     f = jnp.linspace(-half, half, 2000)
-    a2.plot(f / 1e9, 10 * np.log10(np.asarray(sc.filters.power_response(f)) + 1e-12), "k", label="filter cascade")
-    for d, style, name in ((sc.distances, ":", "start"), (jnp.asarray(result.distances), "-", "optimised")):
+    a3.plot(f / 1e9, 10 * np.log10(np.asarray(sc.filters.power_response(f)) + 1e-12), "k", label="filter cascade")
+    for d, style, name in ((jnp.asarray(result.start_distances), ":", "start"), (jnp.asarray(result.distances), "-", "optimised")):
         for i, x in enumerate(np.asarray(sc.offsets(d))):
             psd = on.raised_cosine_spectrum(f - x, sc.symbol_rate[i], sc.roll_off[i])
-            a2.plot(f / 1e9, 10 * np.log10(np.asarray(psd) + 1e-12), style, color=f"C{i}", label=name if i == 0 else None)
-    a2.set_ylim(-30, 3)
-    a2.set_xlabel("offset from the superchannel centre (GHz)")
-    a2.set_ylabel("power spectral density, normalised (dB)")
-    fig.suptitle(title, fontsize=10)
-    _finish(fig, a2, path, "")
+            a3.plot(f / 1e9, 10 * np.log10(np.asarray(psd) + 1e-12), style, color=f"C{i % 10}", label=name if i == 0 else None)
+    a3.set_ylim(-30, 3)
+    a3.set_xlabel("offset from the superchannel centre (GHz)")
+    a3.set_ylabel("PSD, normalised (dB)")
+    a3.set_title("spectra on the filter cascade", fontsize=10)
+    a3.grid(alpha=0.3)
+    a3.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
+    move = (np.asarray(sc.offsets(jnp.asarray(result.distances))) - np.asarray(sc.offsets(jnp.asarray(result.start_distances)))) / 1e9
+    a4.bar(k, move, color=[f"C{i % 10}" for i in range(sc.n_subchannels)])
+    a4.axhline(0.0, color="k", lw=0.8)
+    lim = max(2.5, 1.2 * float(np.max(np.abs(move))))
+    a4.set_ylim(-lim, lim)
+    a4.set_xticks(k)
+    a4.set_xlabel("subchannel")
+    a4.set_ylabel("centre move from the start (GHz)")
+    a4.set_title("placement (zoomed)", fontsize=10)
+    a4.grid(alpha=0.3, axis="y")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    fig.savefig(pathlib.Path(path), dpi=130, bbox_inches="tight")
     plt.close(fig)
 
 
