@@ -68,13 +68,14 @@ def test_random_starts(case1, runs):
 
 
 def test_monitoring_noise_median(case1, runs):
-    # 0.1 dB monitoring noise at the paper's f_step of 0.25 GHz: probes of 0.5 GHz, two readings each
+    # 0.1 dB monitoring noise at the paper's f_step of 0.25 GHz: probes of 0.75 GHz lift the differences
+    # above the noise at no extra cost (benchmarks/superchannel.py: median 0.20 dB with 0.25 GHz probes)
     sc, _, d0 = case1
     best = max(runs["obj1"][0].objective, runs["obj1"][1].objective)
     gaps = []
     for seed in range(20):
         plant = fb.ModelPlant(sc, noise_db=0.1, seed=seed)
-        r = fb.StochasticSubgradient(fb.MEAN_SNR, f_step=0.25e9, probe_step=0.5e9, readings=2, seed=seed).run(plant, d0)
+        r = fb.StochasticSubgradient(fb.MEAN_SNR, f_step=0.25e9, probe_step=0.75e9, seed=seed).run(plant, d0)
         gaps.append(best - float(np.mean(plant.true_snr_db(r.distances))))
         assert np.allclose(r.distances % 0.25e9, d0 % 0.25e9)  # on the laser grid
     assert np.median(gaps) <= 0.15

@@ -141,7 +141,7 @@ def digital_twin(plant, twin: on.Superchannel, start, *, objective: Objective = 
     Probes: the start, then each edge subchannel moved inwards by `probe_shift` Hz (they expose
     the filter/ISI slope); the twin's `fit` parameters are least-squares fitted to all readings,
     the model optimum is snapped to the `f_step` laser grid and monitored. The plant is left at the
-    better of the start and that point.
+    better of the start and that point (re-applied and read when that is the start).
     """
     if not isinstance(objective, Objective):
         raise TypeError(f"`objective` must be an Objective (MEAN_SNR, MIN_SNR); got {objective!r}.")
@@ -165,6 +165,7 @@ def digital_twin(plant, twin: on.Superchannel, start, *, objective: Objective = 
     s = prober.probe(d, iteration=1, kind="apply")
     h0 = objective_fn.value(readings[0])
     if s is None or objective_fn.value(s) < h0:
+        # back to the start, verified by a reading (a probe re-applies its configuration)
         d, s = start, readings[0]
-    prober.apply(d)
+        prober.probe(d, iteration=2, kind="final")
     return TwinResult(cal, opt, d, s, objective_fn.value(s), h0, prober.log.n_probes, prober.log)
