@@ -141,3 +141,27 @@ def test_log_is_atomic_and_refuses_foreign_or_cut_logs(model, tmp_path, monkeypa
         fb.ProbeLog.load(other)
     resumed = optimiser(seed=3).run(plant, d0, log=fb.ProbeLog.load(path))
     assert np.allclose(resumed.distances, r.distances)
+
+
+def test_process_exits_while_a_call_hangs(tmp_path):
+    # a hung call runs in a daemon thread: the interpreter exits once the optimiser has given up
+    import subprocess
+    import sys
+
+    script = tmp_path / "hung.py"
+    script.write_text(
+        "import time\n"
+        "import numpy as np\n"
+        "from interop import feedback as fb\n"
+        "def measure(d):\n"
+        "    if d[0] > 17.2e9:\n"
+        "        time.sleep(1e6)\n"
+        "    return np.array([14.0, 16.0, 16.0, 14.0]) + d[:4] / 1e12\n"
+        "try:\n"
+        "    fb.StochasticSubgradient(f_step=0.5e9, timeout=0.2, max_wait=0.2).run(\n"
+        "        fb.CallbackPlant(measure, 4), np.array([17, 34.5, 34.5, 34.5, 17]) * 1e9)\n"
+        "except fb.PlantUnresponsive as e:\n"
+        "    print('unresponsive', e.best_distances[0])\n"
+    )
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and res.stdout.startswith("unresponsive 17000000000.0"), res.stderr

@@ -1,5 +1,7 @@
 """Named scenarios used by the CLI, examples and benchmarks."""
 
+import functools
+
 import jax.numpy as jnp
 
 from .._amplifier import Edfa
@@ -75,18 +77,28 @@ def locatelli_superchannel(case: int | str = 1, **kwargs) -> Superchannel:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _locatelli_calibration(kwargs: tuple) -> Calibration:
+    floor = jnp.full(4, LOCATELLI_FLOOR_DB)
+    return calibrate(
+        locatelli_superchannel(1, **dict(kwargs)), jnp.asarray(LOCATELLI_CASE1_SNR_DB),
+        fit=(PowerOffset(initial=-10.0), IsiScale(), FilterOffset(), TransceiverFloor()),
+        anchors=((locatelli_superchannel(7, **dict(kwargs)), floor),),
+    )
+
+
 def calibrated_locatelli_superchannel(case: int | str = 1, **kwargs) -> tuple[Superchannel, Calibration]:
     """`locatelli_superchannel(case)` with the effective launch power, ISI scale, filter offset and
     transceiver floor fitted (Levenberg-Marquardt) to case 1's reported equidistant SNRs and to case
     7's equidistant mean (`LOCATELLI_FLOOR_DB`, back-to-back with a 200 GHz filter) at once, so the
     floor is what is left of case 7's SNR after the model's own ISI; returns the model and the
-    `Calibration`. The power fit starts on the ASE-limited side (-10 dB)."""
-    floor = jnp.full(4, LOCATELLI_FLOOR_DB)
-    cal = calibrate(
-        locatelli_superchannel(1, **kwargs), jnp.asarray(LOCATELLI_CASE1_SNR_DB),
-        fit=(PowerOffset(initial=-10.0), IsiScale(), FilterOffset(), TransceiverFloor()),
-        anchors=((locatelli_superchannel(7, **kwargs), floor),),
-    )
+    `Calibration`. The power fit starts on the ASE-limited side (-10 dB). The fit is a pure function
+    of the keyword arguments, so it runs once per process for each hashable set of them."""
+    key = tuple(sorted(kwargs.items()))
+    try:
+        cal = _locatelli_calibration(key)
+    except TypeError:  # unhashable keyword values (arrays): fit without the memo
+        cal = _locatelli_calibration.__wrapped__(key)
     return apply_parameters(locatelli_superchannel(case, **kwargs), cal.parameters), cal
 
 
