@@ -1,5 +1,5 @@
-"""File formats at the edge of optnet: JSON link configurations (validated by pydantic schemas) and
-shipped data tables. Imports the physics; never imported by it."""
+"""File formats at the edge of optnet: JSON link configurations (validated by pydantic schemas),
+GNPy equipment and topology files, and shipped data tables. Imports the physics; never imported by it."""
 
 from ._link_config import (
     ConfigError as ConfigError,
@@ -11,6 +11,15 @@ from ._link_config import (
     link_config_schema as link_config_schema,
     link_from_config as link_from_config,
     load_link_config as load_link_config,
+)
+from ._gnpy import (
+    AmplifierVariety as AmplifierVariety,
+    GnpyEquipment as GnpyEquipment,
+    GnpyError as GnpyError,
+    GnpyLink as GnpyLink,
+    GnpyNetwork as GnpyNetwork,
+    load_gnpy_equipment as load_gnpy_equipment,
+    load_gnpy_network as load_gnpy_network,
 )
 from ._raman_table import ssmf_raman_gain as ssmf_raman_gain
 from ._topologies import SHIPPED as SHIPPED, load_topology as load_topology

@@ -1,0 +1,471 @@
+"""GNPy's equipment library and topology JSON read into optnet: fibre and amplifier varieties with
+GNPy's noise-figure models, transceivers, span rules, and the element graph turned into a `Network`
+of ROADM/terminal nodes joined by chains of fibre spans. No dependency on gnpy itself.
+
+GNPy's units at this edge: dB, dBm, km (or `length_units`), dispersion in s/m^2, gamma in 1/(W m),
+effective area in m^2, frequencies in Hz."""
+
+import dataclasses
+import json
+import math
+import pathlib
+from collections.abc import Mapping
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from .._amplifier import Edfa, Roadm, Transceiver
+from .._fibre import Fibre
+from .._grid import SlotGrid
+from .._lightpaths import Lightpaths
+from .._network import Network
+from .._spectrum import Spectrum
+from .._span import FibreSpan
+from .._topology import Topology
+
+ELEMENT_TYPES = ("Transceiver", "Roadm", "Fiber", "RamanFiber", "Edfa", "Fused")
+NF_MODELS = ("variable_gain", "fixed_gain", "openroadm", "advanced_model", "dual_stage")
+_DELTA_P_DB = 5.0  # GNPy's variable-gain model: power difference between its two coils, dB
+_N2 = 2.6e-20  # m^2/W, GNPy's default nonlinear index when a fibre gives an effective area
+
+
+class GnpyError(ValueError):
+    """A GNPy file optnet cannot read: the message names the file, the element (uid and type) or
+    the equipment variety, and what to change."""
+
+
+def _read(source, what: str) -> tuple[dict, pathlib.Path | None]:
+    if isinstance(source, Mapping):
+        return dict(source), None
+    path = pathlib.Path(source)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise GnpyError(f"GNPy {what} file {path}: {e.strerror or e}.") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise GnpyError(f"GNPy {what} file {path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}.") from None
+    if not isinstance(data, dict):
+        raise GnpyError(f"GNPy {what} file {path}: expected a JSON object at the top level.")
+    return data, path
+
+
+def _db(x):
+    return 10.0 ** (np.asarray(x, dtype=float) / 10.0)
+
+
+def _to_db(x):
+    return 10.0 * np.log10(x)
+
+
+@dataclasses.dataclass(frozen=True)
+class AmplifierVariety:
+    """An `Edfa` variety of GNPy's equipment library.
+
+    - `name`: its `type_variety`; `model`: the NF model (`type_def`): "variable_gain",
+      "fixed_gain", "openroadm", "advanced_model" or "dual_stage".
+    - `gain_min`, `gain_flatmax`, `p_max`: dB, dB, dBm.
+    - `parameters`: the model's own numbers (`nf_min`/`nf_max`, `nf0`, `nf_coef`, `nf_fit_coeff`,
+      `preamp_variety`/`booster_variety`).
+    - `allowed_for_design`: whether automatic design may place it.
+    """
+
+    name: str
+    model: str
+    gain_min: float
+    gain_flatmax: float
+    p_max: float
+    parameters: dict
+    allowed_for_design: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class GnpyEquipment:
+    """GNPy's equipment library (`eqpt_config.json`).
+
+    - `amplifiers`: `AmplifierVariety` by `type_variety`.
+    - `fibres`, `raman_fibres`: the `Fiber` and `RamanFiber` varieties (GNPy's keys and units).
+    - `transceivers`: `Transceiver` varieties with their `mode` lists.
+    - `span`, `roadm`, `si`: the first `Span`, `Roadm` and `SI` entries (design rules, ROADM
+      parameters, default spectrum).
+    """
+
+    amplifiers: dict[str, AmplifierVariety]
+    fibres: dict[str, dict]
+    raman_fibres: dict[str, dict]
+    transceivers: dict[str, dict]
+    span: dict
+    roadm: dict
+    si: dict
+
+    def amplifier(self, name: str, where: str) -> AmplifierVariety:
+        if name not in self.amplifiers:
+            raise GnpyError(f"{where}: Edfa type_variety `{name}` is not in the equipment library (known: {sorted(self.amplifiers)}).")
+        return self.amplifiers[name]
+
+    def noise_figure_db(self, variety: str | AmplifierVariety, gain_db: float, input_power_dbm: float = -20.0) -> float:
+        """NF (dB) of an amplifier variety operated at `gain_db`, GNPy's models:
+
+        - variable_gain: two coils with a mid-stage VOA, NF = nf1 + nf2/g1a, where nf1 and nf2
+          are fitted so the NF is nf_min at gain_flatmax and nf_max at gain_min, and the first
+          stage's net gain g1a = G - 5 dB - max(gain_flatmax - G, 0);
+        - fixed_gain: nf0;
+        - openroadm: from the incremental OSNR polynomial in the input power per 50 GHz channel
+          (`input_power_dbm`): NF = P_in - OSNR_inc + 58 dB (h f 12.5 GHz is -58 dBm);
+        - advanced_model: polynomial `nf_fit_coeff` in min(G - gain_flatmax, 0);
+        - dual_stage: the preamp at its gain_flatmax, the booster at the rest, cascaded as
+          NF = NF1 + NF2/G1 (GNPy's ASE is NF G h f B, without Friis's -1).
+
+        Below gain_min the input is padded: NF += gain_min - G (not for dual_stage's preamp).
+
+        ??? cite "References"
+            GNPy documentation, "Amplifier models and configuration" (oopt-gnpy,
+            `amplifier_models_description.rst`); H. T. Friis, Proc. IRE 32(7), 1944.
+        """
+        v = variety if isinstance(variety, AmplifierVariety) else self.amplifier(variety, "noise_figure_db")
+        p = v.parameters
+        if v.model == "dual_stage":
+            pre = self.amplifier(p["preamp_variety"], f"dual_stage `{v.name}`")
+            boost = self.amplifier(p["booster_variety"], f"dual_stage `{v.name}`")
+            g1 = pre.gain_flatmax
+            f1 = _db(self.noise_figure_db(pre, g1, input_power_dbm))
+            f2 = _db(self.noise_figure_db(boost, gain_db - g1, input_power_dbm + g1))
+            return float(_to_db(f1 + f2 / _db(g1)))  # GNPy's cascade (its ASE is NF G h f B, no -1)
+        pad = max(v.gain_min - gain_db, 0.0)
+        g = gain_db + pad
+        if v.model == "variable_gain":
+            nf1, nf2 = _variable_gain_coils(v)
+            g1a = g - _DELTA_P_DB - max(v.gain_flatmax - g, 0.0)
+            nf = float(_to_db(_db(nf1) + _db(nf2) / _db(g1a)))
+        elif v.model == "fixed_gain":
+            nf = float(p["nf0"])
+        elif v.model == "openroadm":
+            a, b, c, d = p["nf_coef"]
+            p_in = input_power_dbm
+            osnr = a * p_in**3 + b * p_in**2 + c * p_in + d
+            nf = p_in - osnr + 58.0  # GNPy rounds -10 log10(h f 12.5 GHz / 1 mW) = 57.95 dB to 58
+        else:  # advanced_model: the fit in the gain below gain_flatmax (0 above it)
+            nf = float(np.polyval(np.asarray(p["nf_fit_coeff"], dtype=float), min(g - v.gain_flatmax, 0.0)))
+        return nf + pad
+
+
+def _variable_gain_coils(v: AmplifierVariety) -> tuple[float, float]:
+    # nf_min at gain_flatmax and nf_max at gain_min fix the two coils' NFs (nf1, nf2), dB
+    g1a_min = v.gain_min - (v.gain_flatmax - v.gain_min) - _DELTA_P_DB
+    g1a_max = v.gain_flatmax - _DELTA_P_DB
+    nf_min, nf_max = _db(v.parameters["nf_min"]), _db(v.parameters["nf_max"])
+    nf2 = (nf_min * _db(g1a_max) - nf_max * _db(g1a_min)) / (_db(g1a_max) - _db(g1a_min))
+    nf1 = nf_min - nf2 / _db(g1a_max)
+    if nf1 <= 0 or nf2 <= 0:
+        raise GnpyError(f"Edfa type_variety `{v.name}`: nf_min/nf_max/gain range give no physical two-coil model.")
+    return float(_to_db(nf1)), float(_to_db(nf2))
+
+
+def _require(entry: Mapping, keys, where: str):
+    missing = [k for k in keys if k not in entry]
+    if missing:
+        raise GnpyError(f"{where}: missing {', '.join(f'`{k}`' for k in missing)}.")
+
+
+def load_gnpy_equipment(source) -> GnpyEquipment:
+    """Read GNPy's equipment library (a path to `eqpt_config.json` or its parsed dict).
+
+    `advanced_model` varieties take `nf_fit_coeff` from their `advanced_config_from_json` file
+    (next to the equipment file) or inline."""
+    data, path = _read(source, "equipment")
+    where = f"GNPy equipment {path or '(dict)'}"
+    amplifiers = {}
+    for i, e in enumerate(data.get("Edfa", [])):
+        _require(e, ["type_variety"], f"{where}: Edfa entry {i}")
+        name = e["type_variety"]
+        model = e.get("type_def", "advanced_model" if "advanced_config_from_json" in e else "variable_gain")
+        here = f"{where}: Edfa `{name}`"
+        if model not in NF_MODELS:
+            raise GnpyError(f"{here}: unknown type_def `{model}` (GNPy's models: {', '.join(NF_MODELS)}).")
+        needs = {"variable_gain": ["nf_min", "nf_max", "gain_flatmax", "gain_min"], "fixed_gain": ["nf0", "gain_flatmax"],
+                 "openroadm": ["nf_coef", "gain_flatmax"], "advanced_model": ["gain_flatmax"],
+                 "dual_stage": ["preamp_variety", "booster_variety"]}[model]
+        _require(e, needs, here)
+        params = dict(e)
+        if model == "advanced_model" and "nf_fit_coeff" not in params:
+            if "advanced_config_from_json" not in e or path is None:
+                raise GnpyError(f"{here}: an advanced_model needs `nf_fit_coeff` inline or an `advanced_config_from_json` file.")
+            cfg, _ = _read(path.parent / e["advanced_config_from_json"], f"amplifier `{name}` advanced config")
+            _require(cfg, ["nf_fit_coeff"], f"{here}: {e['advanced_config_from_json']}")
+            params["nf_fit_coeff"] = cfg["nf_fit_coeff"]
+        amplifiers[name] = AmplifierVariety(name, model, float(e.get("gain_min", 0.0)), float(e.get("gain_flatmax", 0.0)),
+                                            float(e.get("p_max", 23.0)), params, bool(e.get("allowed_for_design", False)))
+
+    def varieties(kind):
+        out = {}
+        for i, e in enumerate(data.get(kind, [])):
+            _require(e, ["type_variety"], f"{where}: {kind} entry {i}")
+            out[e["type_variety"]] = dict(e)
+        return out
+
+    fibres, raman_fibres, transceivers = varieties("Fiber"), varieties("RamanFiber"), varieties("Transceiver")
+    for name, f in {**fibres, **raman_fibres}.items():
+        _require(f, ["dispersion"], f"{where}: Fiber `{name}`")
+        if "gamma" not in f and "effective_area" not in f:
+            raise GnpyError(f"{where}: Fiber `{name}`: give `gamma` (1/(W m)) or `effective_area` (m^2).")
+    first = {k: (data.get(k) or data.get(alt) or [{}])[0] for k, alt in (("Span", "Spans"), ("Roadm", "Roadms"), ("SI", "SI"))}
+    eq = GnpyEquipment(amplifiers, fibres, raman_fibres, transceivers, first["Span"], first["Roadm"], first["SI"])
+    for v in amplifiers.values():  # every model must evaluate (catches dangling dual-stage varieties)
+        eq.noise_figure_db(v, v.gain_flatmax if v.model != "dual_stage" else max(v.gain_min, 20.0))
+    return eq
+
+
+@dataclasses.dataclass(frozen=True)
+class GnpyLink:
+    """One directed link found in a GNPy topology: its end nodes, the element uids along it, the
+    spans built from them, and the uids of amplifiers that automatic design added."""
+
+    source: str
+    target: str
+    elements: tuple[str, ...]
+    spans: tuple[FibreSpan, ...]
+    auto_amplifiers: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class GnpyNetwork:
+    """A GNPy topology read into optnet.
+
+    - `network`: the `Network` (nodes: `Roadm` and `Transceiver` elements; links: the fibre
+      chains between them).
+    - `spectrum`: the equipment's `SI` spectrum (`Spectrum`).
+    - `links`: a `GnpyLink` per network link, in the topology's link order.
+    - `equipment`: the `GnpyEquipment` used.
+    """
+
+    network: Network
+    spectrum: Spectrum
+    links: tuple[GnpyLink, ...]
+    equipment: GnpyEquipment
+
+    def lightpaths(self, path=None) -> Lightpaths:
+        """Every channel of `spectrum` as a lightpath along `path` (node names; default: the
+        network's only link, or its first), at the spectrum's powers and symbol rates."""
+        top, grid = self.network.topology, self.network.grid
+        if path is None:
+            path = (top.nodes[top.source[0]], top.nodes[top.target[0]])
+        spacing = float(self.spectrum.frequency[1] - self.spectrum.frequency[0]) if self.spectrum.n_channels > 1 else grid.slot_width
+        width = int(round(spacing / grid.slot_width))
+        first = np.round((np.asarray(self.spectrum.frequency) - 0.5 * spacing - grid.bands[0][0]) / grid.slot_width).astype(int)
+        n = self.spectrum.n_channels
+        return Lightpaths.from_paths(top, [path] * n, first, width, grid=grid,
+                                     power_dbm=10 * np.log10(np.asarray(self.spectrum.power) / 1e-3),
+                                     symbol_rate=np.asarray(self.spectrum.symbol_rate))
+
+
+def _length_m(params: Mapping, where: str) -> float:
+    units = params.get("length_units", "km")
+    if units not in ("km", "m"):
+        raise GnpyError(f"{where}: `length_units` must be 'km' or 'm'; got {units!r}.")
+    return float(params["length"]) * (1e3 if units == "km" else 1.0)
+
+
+def _fibre(element: Mapping, eq: GnpyEquipment, where: str, extra_loss_db: float) -> Fibre:
+    """The optnet `Fibre` of a GNPy Fiber element; `extra_loss_db` (lumped losses at its ends) is
+    spread over its length, so the span loss the amplifier sees is GNPy's."""
+    variety = element.get("type_variety")
+    if variety is None:
+        raise GnpyError(f"{where}: no `type_variety` (a Fiber names one of the equipment's Fiber varieties).")
+    if variety not in eq.fibres:
+        raise GnpyError(f"{where}: Fiber type_variety `{variety}` is not in the equipment library (known: {sorted(eq.fibres)}).")
+    spec = {**eq.fibres[variety], **element.get("params", {})}
+    _require(spec, ["length", "loss_coef"], where)
+    length = _length_m(spec, where)
+    loss = spec["loss_coef"]
+    if isinstance(loss, Mapping):  # a per-frequency table {"value": dB/km, "frequency": Hz}
+        table = np.asarray(loss["value"], dtype=float) + extra_loss_db / (length / 1e3)
+        attenuation, frequency = table, np.asarray(loss["frequency"], dtype=float)
+    else:
+        attenuation, frequency = float(loss) + extra_loss_db / (length / 1e3), None
+    dispersion = float(spec["dispersion"]) * 1e6  # s/m^2 -> ps/(nm km)
+    slope = float(spec.get("dispersion_slope", 0.0)) * 1e-3 if "dispersion_slope" in spec else 0.067
+    kwargs = {"gamma_per_w_km": float(spec["gamma"]) * 1e3} if "gamma" in spec else {
+        "effective_area_um2": float(spec["effective_area"]) * 1e12, "n2": float(spec.get("n2", _N2))}
+    ref = spec.get("ref_wavelength", 1550e-9) * 1e9
+    return Fibre.from_datasheet(length / 1e3, attenuation_db_km=attenuation, dispersion_ps_nm_km=dispersion,
+                                slope_ps_nm2_km=slope, ref_wavelength_nm=ref, attenuation_frequency=frequency, **kwargs)
+
+
+def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | None = None) -> GnpyNetwork:
+    """Read a GNPy topology (path or parsed dict) with its equipment (`GnpyEquipment`, a path or a
+    dict) into an optnet `Network`.
+
+    Nodes are the `Roadm` and `Transceiver` elements; each chain of `Fused`, `Fiber` and `Edfa`
+    elements from one node to the next is a directed link, one `FibreSpan` per `Fiber`:
+    - `Fused` losses and a fibre's `att_in`, `con_in`, `con_out` are lumped into its span loss;
+    - the `Edfa` after a fibre sets the span's NF, from its variety's model at the span loss (GNPy
+      power mode: every amplifier restores the channel power); a `gain_target` only selects that
+      operating point when it matches the span loss within 0.5 dB;
+    - automatic design (GNPy's rule, the one implemented): a fibre with no amplifier after it gets
+      the `allowed_for_design` variety whose [gain_min, gain_flatmax] holds the span loss, else the
+      one with the largest gain_flatmax; the uids are listed in `GnpyLink.auto_amplifiers`.
+
+    Not read yet, with a clear error: `RamanFiber` elements and amplifiers before the first fibre
+    of a link (boosters).
+    """
+    eq = equipment if isinstance(equipment, GnpyEquipment) else load_gnpy_equipment(equipment)
+    data, path = _read(topology, "topology")
+    where = f"GNPy topology {path or '(dict)'}"
+    _require(data, ["elements", "connections"], where)
+    elements = {}
+    for i, e in enumerate(data["elements"]):
+        if not isinstance(e, Mapping) or "uid" not in e or "type" not in e:
+            raise GnpyError(f"{where}: element {i} needs a `uid` and a `type`.")
+        if e["type"] not in ELEMENT_TYPES:
+            raise GnpyError(f"{where}: element `{e['uid']}` has unknown type `{e['type']}` (GNPy's types: {', '.join(ELEMENT_TYPES)}).")
+        if e["uid"] in elements:
+            raise GnpyError(f"{where}: element uid `{e['uid']}` is used twice.")
+        elements[e["uid"]] = e
+    succ: dict[str, list[str]] = {u: [] for u in elements}
+    for i, c in enumerate(data["connections"]):
+        for end in ("from_node", "to_node"):
+            if c.get(end) not in elements:
+                raise GnpyError(f"{where}: connection {i} ({c.get('from_node')} -> {c.get('to_node')}): "
+                                f"`{end}` `{c.get(end)}` is not an element of the topology (dangling connection).")
+        succ[c["from_node"]].append(c["to_node"])
+
+    def kind(uid):
+        return elements[uid]["type"]
+
+    def label(uid):
+        return f"{where}: element `{uid}` ({kind(uid)})"
+
+    nodes = [u for u in elements if kind(u) in ("Roadm", "Transceiver")]
+    if len(nodes) < 2:
+        raise GnpyError(f"{where}: a network needs at least two Roadm or Transceiver elements; found {len(nodes)}.")
+    links = []
+    for start in nodes:
+        for first in succ[start]:
+            if kind(first) in ("Roadm", "Transceiver"):
+                continue  # an add/drop connection inside a site
+            chain, uid = [], first
+            while kind(uid) not in ("Roadm", "Transceiver"):
+                if kind(uid) == "RamanFiber":
+                    raise GnpyError(f"{label(uid)}: RamanFiber elements are not read yet; model the span with optnet.RamanSpan.")
+                chain.append(uid)
+                nxt = succ[uid]
+                if len(nxt) != 1:
+                    raise GnpyError(f"{label(uid)}: a line element needs exactly one outgoing connection; it has {len(nxt)}"
+                                    + (" (the line is dangling)." if not nxt else "."))
+                uid = nxt[0]
+                if uid in chain:
+                    raise GnpyError(f"{label(uid)}: the line loops back on itself.")
+            links.append(GnpyLink(start, uid, tuple(chain), *_spans(chain, elements, eq, label, power_dbm)))
+    if not links:
+        raise GnpyError(f"{where}: no fibre line joins two Roadm or Transceiver elements.")
+    names = tuple(nodes)
+    coordinates = []
+    for u in nodes:
+        loc = elements[u].get("metadata", {}).get("location", {})
+        coordinates.append((float(loc.get("longitude", 0.0)), float(loc.get("latitude", 0.0))))
+    top = Topology(data.get("network_name", "gnpy"), names, tuple(coordinates),
+                   tuple(names.index(l.source) for l in links), tuple(names.index(l.target) for l in links),
+                   tuple(float(sum(s.fibre.length for s in l.spans)) for l in links))
+    si = eq.si
+    _require(si, ["f_min", "f_max", "baud_rate", "spacing"], "equipment `SI`")
+    # GNPy's channels: f_min + k spacing for k = 1 .. floor((f_max - f_min)/spacing)
+    spacing = float(si["spacing"])
+    n = int(math.floor((si["f_max"] - si["f_min"]) / spacing + 1e-9))
+    power = si.get("power_dbm", 0.0) if power_dbm is None else power_dbm
+    spectrum = Spectrum.uniform(n, spacing, centre=si["f_min"] + 0.5 * (n + 1) * spacing,
+                                symbol_rate=si["baud_rate"], power_dbm=power, roll_off=si.get("roll_off", 0.0))
+    slot = 12.5e9 if abs(spacing / 12.5e9 - round(spacing / 12.5e9)) < 1e-9 else spacing
+    grid = SlotGrid(((si["f_min"] + 0.5 * spacing, int(round(n * spacing / slot))),), slot)
+    tx = None
+    if "tx_osnr" in si:  # OSNR in 0.1 nm (12.5 GHz) -> SNR in the symbol-rate bandwidth
+        tx = Transceiver.from_db(si["tx_osnr"] - 10 * math.log10(si["baud_rate"] / 12.5e9))
+    links = _common_structure(links)
+    has_roadm = any(kind(u) == "Roadm" for u in nodes)
+    first = links[0].spans[0]
+    network = Network(top, fibre=first.fibre, amplifier=first.amplifier, nli=nli, transceiver=tx, grid=grid,
+                      roadm=_roadm(eq) if has_roadm else _no_roadm(),
+                      spans={k: list(l.spans) for k, l in enumerate(links)})
+    return GnpyNetwork(network, spectrum, tuple(links), eq)
+
+
+def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm):
+    spans, auto, pending_db, i = [], [], 0.0, 0
+    while i < len(chain):
+        uid = chain[i]
+        e = elements[uid]
+        if e["type"] == "Fused":
+            pending_db += float(e.get("params", {}).get("loss", 1.0))
+            i += 1
+            continue
+        if e["type"] == "Edfa":
+            raise GnpyError(f"{label(uid)}: an amplifier before the first fibre of a line (a booster) is not read yet.")
+        p = e.get("params", {})
+        lumped = pending_db + float(p.get("att_in", 0.0)) + float(p.get("con_in", eq.span.get("con_in", 0.0))) \
+            + float(p.get("con_out", eq.span.get("con_out", 0.0)))
+        pending_db = 0.0
+        fibre = _fibre(e, eq, label(uid), lumped)
+        loss_db = float(np.mean(np.atleast_1d(np.asarray(fibre.attenuation)))) * 10 / math.log(10) * float(fibre.length)
+        i += 1
+        while i < len(chain) and elements[chain[i]]["type"] == "Fused":
+            loss_db += float(elements[chain[i]].get("params", {}).get("loss", 1.0))
+            i += 1
+        if i < len(chain) and elements[chain[i]]["type"] == "Edfa":
+            amp = elements[chain[i]]
+            if "type_variety" not in amp:
+                raise GnpyError(f"{label(chain[i])}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
+            variety = eq.amplifier(amp["type_variety"], label(chain[i]))
+            i += 1
+        else:
+            variety = _design_amplifier(eq, loss_db, label(uid))
+            auto.append(f"{uid}-amplifier")
+        p_in = (0.0 if power_dbm is None else power_dbm) - loss_db
+        nf = eq.noise_figure_db(variety, loss_db, p_in)
+        spans.append(FibreSpan(fibre, Edfa.from_db(nf)))
+    if not spans:
+        raise GnpyError(f"{label(chain[0])}: the line has no Fiber.")
+    return tuple(spans), tuple(auto)
+
+
+def _common_structure(links: list[GnpyLink]) -> list[GnpyLink]:
+    """Give every fibre the same table layout, so the spans of the network stack: gamma as a table
+    (a constant one where GNPy gives `gamma`) and, when any fibre has a per-frequency loss, every
+    loss on that fibre's frequency grid."""
+    fibres = [s.fibre for l in links for s in l.spans]
+    loss_grid = next((np.asarray(f.attenuation_frequency) for f in fibres if f.attenuation_frequency is not None), None)
+    gamma_grid = next((np.asarray(f.gamma_frequency) for f in fibres if f.gamma_frequency is not None), None)
+
+    def fix(f: Fibre) -> Fibre:
+        if gamma_grid is not None:
+            g = np.asarray(f.gamma)
+            g = np.full(gamma_grid.shape, float(g)) if f.gamma_frequency is None else np.interp(gamma_grid, np.asarray(f.gamma_frequency), g)
+            f = eqx.tree_at(lambda x: (x.gamma, x.gamma_frequency), f, (jnp.asarray(g), jnp.asarray(gamma_grid)),
+                            is_leaf=lambda x: x is None)
+        if loss_grid is not None:
+            a = np.asarray(f.attenuation)
+            a = np.full(loss_grid.shape, float(a)) if f.attenuation_frequency is None else np.interp(loss_grid, np.asarray(f.attenuation_frequency), a)
+            f = eqx.tree_at(lambda x: (x.attenuation, x.attenuation_frequency), f, (jnp.asarray(a), jnp.asarray(loss_grid)),
+                            is_leaf=lambda x: x is None)
+        return f
+
+    return [dataclasses.replace(l, spans=tuple(FibreSpan(fix(s.fibre), s.amplifier) for s in l.spans)) for l in links]
+
+
+def _design_amplifier(eq: GnpyEquipment, loss_db: float, where: str) -> AmplifierVariety:
+    allowed = [v for v in eq.amplifiers.values() if v.allowed_for_design and v.model != "dual_stage"]
+    if not allowed:
+        raise GnpyError(f"{where}: no amplifier follows this fibre and no Edfa variety is `allowed_for_design`.")
+    fitting = [v for v in allowed if v.gain_min <= loss_db <= v.gain_flatmax]
+    return min(fitting, key=lambda v: v.gain_flatmax) if fitting else max(allowed, key=lambda v: v.gain_flatmax)
+
+
+def _roadm(eq: GnpyEquipment) -> Roadm:
+    # GNPy's ROADM is passive; its preamp and booster compensate the loss. optnet's Roadm is that
+    # loss with the compensating amplifier's NF: GNPy's default ROADM loss and a medium-gain NF.
+    loss = float(eq.roadm.get("gain_mode_default_loss", 20.0))
+    return Roadm.from_db(loss, loss, 6.0)
+
+
+def _no_roadm() -> Roadm:
+    return Roadm(1.0, 1.0, 1.0)  # terminals joined directly: no ROADM noise (NF 0 dB, no loss)

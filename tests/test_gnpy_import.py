@@ -1,0 +1,132 @@
+"""optnet.io.gnpy: GNPy's equipment library and topology JSON (fixtures in GNPy's schema, written for
+these tests) read into an optnet Network; GNPy's amplifier NF models; errors naming the element."""
+
+import copy
+import json
+import math
+import pathlib
+
+import numpy as np
+import pytest
+
+DATA = pathlib.Path(__file__).parent / "data" / "gnpy"
+
+
+@pytest.fixture(scope="module")
+def equipment():
+    from optnet.io import load_gnpy_equipment
+
+    return load_gnpy_equipment(DATA / "eqpt_config.json")
+
+
+def test_noise_figure_models(equipment):
+    eq = equipment
+    # variable gain: nf_min at gain_flatmax, nf_max at gain_min (the two-coil fit reproduces both ends)
+    v = eq.amplifiers["var_low"]
+    assert eq.noise_figure_db(v, v.gain_flatmax) == pytest.approx(6.5, abs=1e-9)
+    assert eq.noise_figure_db(v, v.gain_min) == pytest.approx(11.0, abs=1e-9)
+    assert eq.noise_figure_db(v, 6.0) == pytest.approx(11.0 + 2.0, abs=1e-9)  # padded below gain_min
+    assert eq.noise_figure_db("var_low", 15) > eq.noise_figure_db("var_low", 16) > eq.noise_figure_db("var_low", 17)
+    assert eq.noise_figure_db("fixed", 20.5) == 5.5 and eq.noise_figure_db("fixed", 18) == pytest.approx(7.5)
+    # advanced model: the polynomial in G - gain_flatmax, read from its advanced_config_from_json file
+    coeff = json.loads((DATA / "advanced_nf.json").read_text())["nf_fit_coeff"]
+    assert eq.noise_figure_db("poly", 20) == pytest.approx(np.polyval(coeff, -5.0))
+    assert eq.noise_figure_db("poly", 27) == pytest.approx(np.polyval(coeff, 0.0))  # flat above gain_flatmax
+    # OpenROADM: NF = P_in - OSNR_inc(P_in) + 58 dB (-10 log10(h f 12.5 GHz / 1 mW), rounded as GNPy does)
+    a, b, c, d = eq.amplifiers["oroadm"].parameters["nf_coef"]
+    p = -20.0
+    assert eq.noise_figure_db("oroadm", 20, p) == pytest.approx(p - (a * p**3 + b * p**2 + c * p + d) + 58.0)
+    assert abs(10 * math.log10(6.62607015e-34 * 193.4e12 * 12.5e9 / 1e-3) + 58.0) < 0.06
+    # dual stage: the preamp at its gain_flatmax, the booster at the rest, NF1 + NF2/G1
+    f1, g1 = 10 ** (eq.noise_figure_db("var_medium", 26) / 10), 10 ** 2.6
+    f2 = 10 ** (eq.noise_figure_db("var_low", 4) / 10)
+    assert eq.noise_figure_db("medium+low", 30) == pytest.approx(10 * math.log10(f1 + f2 / g1))
+
+
+def test_point_to_point(equipment):
+    from optnet.io import load_gnpy_network
+
+    g = load_gnpy_network(DATA / "p2p.json", equipment)
+    (link,) = g.links
+    assert (link.source, link.target) == ("Site_A", "Site_B") and link.elements == ("Span1", "Edfa1", "Fused1", "Span2", "Edfa2")
+    s1, s2 = link.spans
+    # span 1: 80 km x 0.2 dB/km + 0.5 + 0.5 dB connectors = 17 dB; span 2: 1 dB fused + 100 km x 0.22 dB/km
+    for span, km, loss_db, variety in ((s1, 80, 17.0, "var_low"), (s2, 100, 23.0, "medium+low")):
+        assert float(span.fibre.length) == km * 1e3
+        loss = float(np.mean(span.fibre.attenuation)) * float(span.fibre.length) * 10 / math.log(10)
+        assert loss == pytest.approx(loss_db)
+        nf = 10 * math.log10(float(span.amplifier.noise_figure))
+        assert nf == pytest.approx(equipment.noise_figure_db(variety, loss_db, -loss_db))
+    # LEAF's gamma from its effective area: 2 pi n2 f / (c A_eff); SSMF's given gamma kept (as a table)
+    f = 193.5e12
+    assert float(np.interp(f, s2.fibre.gamma_frequency, s2.fibre.gamma)) == pytest.approx(2 * np.pi * 2.6e-20 * f / (2.99792458e8 * 72e-12))
+    assert np.allclose(s1.fibre.gamma, 1.27e-3)
+    # GNPy's channel plan: f_min + k spacing, k = 1 .. 76; the transmitter OSNR in 0.1 nm
+    assert g.spectrum.n_channels == 76 and float(g.spectrum.frequency[0]) == 191.35e12
+    assert 10 * np.log10(float(g.network.transceiver.snr)) == pytest.approx(40 - 10 * np.log10(32 / 12.5))
+    res = g.network(g.lightpaths())
+    gsnr = np.asarray(res.gsnr_db)
+    assert gsnr.shape == (76,) and np.all(np.isfinite(gsnr)) and 15 < gsnr.min() < gsnr.max() < 30
+
+
+def test_ring_with_roadms_and_automatic_design(equipment):
+    from optnet.io import load_gnpy_network
+
+    g = load_gnpy_network(DATA / "ring.json", equipment)
+    top = g.network.topology
+    assert set(top.nodes) == {"roadm A", "roadm B", "roadm C", "trx A", "trx B", "trx C"} or top.n_links == 6
+    assert top.n_links == 6 and all(len(l.spans) == 2 for l in g.links)
+    auto = [l for l in g.links if l.auto_amplifiers]
+    assert len(auto) == 1 and (auto[0].source, auto[0].target) == ("roadm C", "roadm A")
+    # the designed amplifier: the allowed variety whose gain range holds the 12 dB span loss
+    nf = 10 * math.log10(float(auto[0].spans[1].amplifier.noise_figure))
+    assert nf == pytest.approx(equipment.noise_figure_db("var_low", 12.0, -12.0))
+    res = g.network(g.lightpaths(["roadm A", "roadm B", "roadm C"]))
+    assert np.all(np.asarray(res.nsr_roadm) > 0) and np.all(np.isfinite(np.asarray(res.gsnr_db)))
+
+
+def _topology():
+    return json.loads((DATA / "p2p.json").read_text())
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda t: t["elements"].append({"uid": "X", "type": "Splitter"}), "element `X` has unknown type `Splitter`"),
+    (lambda t: t["elements"][1].pop("type_variety"), "element `Span1` \\(Fiber\\): no `type_variety`"),
+    (lambda t: t["elements"][2].update(type_variety="nope"), "element `Edfa1` \\(Edfa\\): Edfa type_variety `nope`"),
+    (lambda t: t["elements"][4].update(type_variety="G.654"), "element `Span2` \\(Fiber\\): Fiber type_variety `G.654`"),
+    (lambda t: t["connections"].append({"from_node": "Edfa2", "to_node": "Ghost"}), "`to_node` `Ghost` is not an element"),
+    (lambda t: t["connections"].pop(), "element `Edfa2` \\(Edfa\\): .* \\(the line is dangling\\)"),
+    (lambda t: t["elements"].append(copy.deepcopy(t["elements"][1])), "uid `Span1` is used twice"),
+    (lambda t: t["elements"][1].update(type="RamanFiber"), "element `Span1` \\(RamanFiber\\): RamanFiber elements are not read yet"),
+    (lambda t: t["elements"][1]["params"].update(length_units="miles"), "`length_units` must be 'km' or 'm'"),
+])
+def test_topology_errors_name_the_element(equipment, edit, message):
+    from optnet.io import GnpyError, load_gnpy_network
+
+    t = _topology()
+    edit(t)
+    with pytest.raises(GnpyError, match=message):
+        load_gnpy_network(t, equipment)
+
+
+def test_file_errors(equipment, tmp_path):
+    from optnet.io import GnpyError, load_gnpy_equipment, load_gnpy_network
+
+    bad = tmp_path / "topology.json"
+    bad.write_text('{"elements": [')
+    with pytest.raises(GnpyError, match="topology.json is not valid JSON"):
+        load_gnpy_network(bad, equipment)
+    with pytest.raises(GnpyError, match="missing.json"):
+        load_gnpy_network(tmp_path / "missing.json", equipment)
+    eq = json.loads((DATA / "eqpt_config.json").read_text())
+    eq["Edfa"][0]["type_def"] = "magic"
+    with pytest.raises(GnpyError, match="Edfa `var_medium`: unknown type_def `magic`"):
+        load_gnpy_equipment(eq)
+    eq = json.loads((DATA / "eqpt_config.json").read_text())
+    eq["Edfa"][5]["booster_variety"] = "missing_amp"
+    with pytest.raises(GnpyError, match="dual_stage `medium\\+low`: Edfa type_variety `missing_amp`"):
+        load_gnpy_equipment(eq)
+    eq = json.loads((DATA / "eqpt_config.json").read_text())
+    del eq["Fiber"][0]["gamma"]
+    with pytest.raises(GnpyError, match="Fiber `SSMF`: give `gamma`"):
+        load_gnpy_equipment(eq)
