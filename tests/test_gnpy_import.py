@@ -50,23 +50,42 @@ def test_point_to_point(equipment):
     (link,) = g.links
     assert (link.source, link.target) == ("Site_A", "Site_B") and link.elements == ("Span1", "Edfa1", "Fused1", "Span2", "Edfa2")
     s1, s2 = link.spans
-    # span 1: 80 km x 0.2 dB/km + 0.5 + 0.5 dB connectors = 17 dB; span 2: 1 dB fused + 100 km x 0.22 dB/km
-    for span, km, loss_db, variety in ((s1, 80, 17.0, "var_low"), (s2, 100, 23.0, "medium+low")):
+    # span 1: 80 km x 0.2 dB/km between 0.5 dB connectors; span 2: 1 dB fused before 100 km x 0.22 dB/km.
+    # The lumped losses multiply the amplifier's NF (attenuators before it) and the input loss divides
+    # gamma (the power launched into the fibre is lower)
+    for span, km, fibre_db, before, after, variety in ((s1, 80, 16.0, 0.5, 0.5, "var_low"), (s2, 100, 22.0, 1.0, 0.0, "medium+low")):
         assert float(span.fibre.length) == km * 1e3
         loss = float(np.mean(span.fibre.attenuation)) * float(span.fibre.length) * 10 / math.log(10)
-        assert loss == pytest.approx(loss_db)
+        assert loss == pytest.approx(fibre_db)
+        total = fibre_db + before + after
         nf = 10 * math.log10(float(span.amplifier.noise_figure))
-        assert nf == pytest.approx(equipment.noise_figure_db(variety, loss_db, -loss_db))
+        assert nf == pytest.approx(equipment.noise_figure_db(variety, total, -total) + before + after)
+    assert np.allclose(s1.fibre.gamma, 1.27e-3 * 10 ** -0.05)
     # LEAF's gamma from its effective area: 2 pi n2 f / (c A_eff); SSMF's given gamma kept (as a table)
     f = 193.5e12
-    assert float(np.interp(f, s2.fibre.gamma_frequency, s2.fibre.gamma)) == pytest.approx(2 * np.pi * 2.6e-20 * f / (2.99792458e8 * 72e-12))
-    assert np.allclose(s1.fibre.gamma, 1.27e-3)
+    gamma_leaf = 2 * np.pi * 2.6e-20 * f / (2.99792458e8 * 72e-12)
+    assert float(np.interp(f, s2.fibre.gamma_frequency, s2.fibre.gamma)) == pytest.approx(gamma_leaf * 10 ** -0.1)
     # GNPy's channel plan: f_min + k spacing, k = 1 .. 76; the transmitter OSNR in 0.1 nm
     assert g.spectrum.n_channels == 76 and float(g.spectrum.frequency[0]) == 191.35e12
     assert 10 * np.log10(float(g.network.transceiver.snr)) == pytest.approx(40 - 10 * np.log10(32 / 12.5))
     res = g.network(g.lightpaths())
     gsnr = np.asarray(res.gsnr_db)
     assert gsnr.shape == (76,) and np.all(np.isfinite(gsnr)) and 15 < gsnr.min() < gsnr.max() < 30
+
+
+def test_gnpy_transmission_example(equipment):
+    """GNPy's own expected output for its transmission example (the fixture cites it): the NF of
+    its variable-gain model, the OSNR and the GSNR (the GN model; optnet's closed form here)."""
+    from optnet.io import load_gnpy_network
+
+    data = json.loads((DATA / "transmission_example.json").read_text())
+    ref = data["reference"]
+    assert equipment.noise_figure_db("var_low", 15.0) == pytest.approx(ref["noise_figure_db"], abs=0.005)
+    g = load_gnpy_network(data, equipment)
+    res = g.network(g.lightpaths())
+    osnr = -10 * np.log10(np.asarray(res.nsr_ase) + np.asarray(res.nsr_transceiver))
+    assert np.mean(osnr) == pytest.approx(ref["osnr_ase_signal_bw_db"], abs=0.05)
+    assert np.mean(np.asarray(res.gsnr_db)) == pytest.approx(ref["snr_total_signal_bw_db"], abs=0.1)
 
 
 def test_ring_with_roadms_and_automatic_design(equipment):
@@ -81,6 +100,7 @@ def test_ring_with_roadms_and_automatic_design(equipment):
     # the designed amplifier: the allowed variety whose gain range holds the 12 dB span loss
     nf = 10 * math.log10(float(auto[0].spans[1].amplifier.noise_figure))
     assert nf == pytest.approx(equipment.noise_figure_db("var_low", 12.0, -12.0))
+    assert auto[0].auto_amplifiers == ("fiber (C->A)-1-amplifier",)
     res = g.network(g.lightpaths(["roadm A", "roadm B", "roadm C"]))
     assert np.all(np.asarray(res.nsr_roadm) > 0) and np.all(np.isfinite(np.asarray(res.gsnr_db)))
 
@@ -118,15 +138,20 @@ def test_file_errors(equipment, tmp_path):
         load_gnpy_network(bad, equipment)
     with pytest.raises(GnpyError, match="missing.json"):
         load_gnpy_network(tmp_path / "missing.json", equipment)
-    eq = json.loads((DATA / "eqpt_config.json").read_text())
-    eq["Edfa"][0]["type_def"] = "magic"
+    def load_edited(edit):  # the equipment file edited, beside its advanced-model file
+        eq = json.loads((DATA / "eqpt_config.json").read_text())
+        edit(eq)
+        (tmp_path / "advanced_nf.json").write_text((DATA / "advanced_nf.json").read_text())
+        (tmp_path / "eqpt.json").write_text(json.dumps(eq))
+        return load_gnpy_equipment(tmp_path / "eqpt.json")
+
     with pytest.raises(GnpyError, match="Edfa `var_medium`: unknown type_def `magic`"):
-        load_gnpy_equipment(eq)
-    eq = json.loads((DATA / "eqpt_config.json").read_text())
-    eq["Edfa"][5]["booster_variety"] = "missing_amp"
+        load_edited(lambda eq: eq["Edfa"][0].update(type_def="magic"))
     with pytest.raises(GnpyError, match="dual_stage `medium\\+low`: Edfa type_variety `missing_amp`"):
-        load_gnpy_equipment(eq)
-    eq = json.loads((DATA / "eqpt_config.json").read_text())
-    del eq["Fiber"][0]["gamma"]
+        load_edited(lambda eq: eq["Edfa"][5].update(booster_variety="missing_amp"))
     with pytest.raises(GnpyError, match="Fiber `SSMF`: give `gamma`"):
-        load_gnpy_equipment(eq)
+        load_edited(lambda eq: eq["Fiber"][0].pop("gamma"))
+    with pytest.raises(GnpyError, match="Edfa type_variety `var_low`: nf_min 3.0 dB, nf_max 20.0 dB .* give no physical two-coil amplifier"):
+        load_edited(lambda eq: eq["Edfa"][1].update(nf_min=3.0, nf_max=20.0))
+    with pytest.raises(GnpyError, match="Edfa `poly`: an advanced_model needs `nf_fit_coeff`"):
+        load_gnpy_equipment(json.loads((DATA / "eqpt_config.json").read_text()))  # a dict: no file to follow

@@ -105,12 +105,12 @@ class GnpyEquipment:
             raise GnpyError(f"{where}: Edfa type_variety `{name}` is not in the equipment library (known: {sorted(self.amplifiers)}).")
         return self.amplifiers[name]
 
-    def noise_figure_db(self, variety: str | AmplifierVariety, gain_db: float, input_power_dbm: float = -20.0) -> float:
+    def noise_figure_db(self, variety: str | AmplifierVariety, gain_db: float | int, input_power_dbm: float | int = -20.0) -> float:
         """NF (dB) of an amplifier variety operated at `gain_db`, GNPy's models:
 
-        - variable_gain: two coils with a mid-stage VOA, NF = nf1 + nf2/g1a, where nf1 and nf2
-          are fitted so the NF is nf_min at gain_flatmax and nf_max at gain_min, and the first
-          stage's net gain g1a = G - 5 dB - max(gain_flatmax - G, 0);
+        - variable_gain: two coils with a mid-stage VOA, NF = nf1 + nf2/g1a, where nf1, nf2 and
+          the coils' power step delta_p are fitted so the NF is nf_min at gain_flatmax and nf_max
+          at gain_min, and the first stage's net gain is g1a = G - delta_p - max(gain_flatmax - G, 0);
         - fixed_gain: nf0;
         - openroadm: from the incremental OSNR polynomial in the input power per 50 GHz channel
           (`input_power_dbm`): NF = P_in - OSNR_inc + 58 dB (h f 12.5 GHz is -58 dBm);
@@ -136,8 +136,8 @@ class GnpyEquipment:
         pad = max(v.gain_min - gain_db, 0.0)
         g = gain_db + pad
         if v.model == "variable_gain":
-            nf1, nf2 = _variable_gain_coils(v)
-            g1a = g - _DELTA_P_DB - max(v.gain_flatmax - g, 0.0)
+            nf1, nf2, delta_p = _variable_gain_coils(v)
+            g1a = g - delta_p - max(v.gain_flatmax - g, 0.0)
             nf = float(_to_db(_db(nf1) + _db(nf2) / _db(g1a)))
         elif v.model == "fixed_gain":
             nf = float(p["nf0"])
@@ -151,16 +151,32 @@ class GnpyEquipment:
         return nf + pad
 
 
-def _variable_gain_coils(v: AmplifierVariety) -> tuple[float, float]:
-    # nf_min at gain_flatmax and nf_max at gain_min fix the two coils' NFs (nf1, nf2), dB
-    g1a_min = v.gain_min - (v.gain_flatmax - v.gain_min) - _DELTA_P_DB
-    g1a_max = v.gain_flatmax - _DELTA_P_DB
-    nf_min, nf_max = _db(v.parameters["nf_min"]), _db(v.parameters["nf_max"])
-    nf2 = (nf_min * _db(g1a_max) - nf_max * _db(g1a_min)) / (_db(g1a_max) - _db(g1a_min))
-    nf1 = nf_min - nf2 / _db(g1a_max)
-    if nf1 <= 0 or nf2 <= 0:
-        raise GnpyError(f"Edfa type_variety `{v.name}`: nf_min/nf_max/gain range give no physical two-coil model.")
-    return float(_to_db(nf1)), float(_to_db(nf2))
+def _variable_gain_coils(v: AmplifierVariety) -> tuple[float, float, float]:
+    """GNPy's two-coil fit of a variable-gain EDFA: the coil NFs nf1, nf2 (dB) and the power step
+    delta_p between the coils (dB) that give nf_min at gain_flatmax and nf_max at gain_min, from
+    nf_{min,max} = nf1 + nf2/g1a_{min,max} with g1a = G - delta_p - (gain_flatmax - G)."""
+    nf_min, nf_max = float(v.parameters["nf_min"]), float(v.parameters["nf_max"])
+    delta_p = _DELTA_P_DB
+    g1a_min = v.gain_min - (v.gain_flatmax - v.gain_min) - delta_p
+    g1a_max = v.gain_flatmax - delta_p
+    with np.errstate(invalid="ignore", divide="ignore"):  # unphysical inputs give NaN, refused below
+        nf2 = float(_to_db((_db(nf_min) - _db(nf_max)) / (1 / _db(g1a_max) - 1 / _db(g1a_min))))
+        nf1 = float(_to_db(_db(nf_min) - _db(nf2) / _db(g1a_max)))
+    if np.isfinite(nf1 + nf2) and not nf1 + 0.3 < nf2 < nf1 + 2:
+        # the second coil is kept 0.3-2 dB noisier than the first; delta_p then follows
+        nf2 = float(np.clip(nf2, nf1 + 0.3, nf1 + 2))
+        g1a_max = float(_to_db(_db(nf2) / (_db(nf_min) - _db(nf1))))
+        delta_p = v.gain_flatmax - g1a_max
+        g1a_min = v.gain_min - (v.gain_flatmax - v.gain_min) - delta_p
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = bool(nf1 >= 4 and 1 < delta_p < 11)
+        ok = ok and abs(float(_to_db(_db(nf1) + _db(nf2) / _db(g1a_min))) - nf_max) < 0.01
+    if not ok:
+        raise GnpyError(
+            f"Edfa type_variety `{v.name}`: nf_min {nf_min} dB, nf_max {nf_max} dB and gains {v.gain_min}-{v.gain_flatmax} dB "
+            f"give no physical two-coil amplifier (coil NFs {nf1:.2f}/{nf2:.2f} dB, step {delta_p:.2f} dB): revise them."
+        )
+    return nf1, nf2, delta_p
 
 
 def _require(entry: Mapping, keys, where: str):
@@ -267,9 +283,12 @@ def _length_m(params: Mapping, where: str) -> float:
     return float(params["length"]) * (1e3 if units == "km" else 1.0)
 
 
-def _fibre(element: Mapping, eq: GnpyEquipment, where: str, extra_loss_db: float) -> Fibre:
-    """The optnet `Fibre` of a GNPy Fiber element; `extra_loss_db` (lumped losses at its ends) is
-    spread over its length, so the span loss the amplifier sees is GNPy's."""
+def _fibre(element: Mapping, eq: GnpyEquipment, where: str, input_loss_db: float) -> Fibre:
+    """The optnet `Fibre` of a GNPy Fiber element behind a lumped loss of `input_loss_db` (its
+    `att_in`, `con_in` and any `Fused` before it). The loss lowers the power launched into the
+    fibre, so the NLI it generates relative to the signal scales as gamma^2 P^2: the fibre's gamma
+    is divided by that loss (linear), which is exact for the NLI; the amplifier's NF carries the
+    loss for the ASE (see `load_gnpy_network`)."""
     variety = element.get("type_variety")
     if variety is None:
         raise GnpyError(f"{where}: no `type_variety` (a Fiber names one of the equipment's Fiber varieties).")
@@ -280,29 +299,35 @@ def _fibre(element: Mapping, eq: GnpyEquipment, where: str, extra_loss_db: float
     length = _length_m(spec, where)
     loss = spec["loss_coef"]
     if isinstance(loss, Mapping):  # a per-frequency table {"value": dB/km, "frequency": Hz}
-        table = np.asarray(loss["value"], dtype=float) + extra_loss_db / (length / 1e3)
-        attenuation, frequency = table, np.asarray(loss["frequency"], dtype=float)
+        attenuation, frequency = np.asarray(loss["value"], dtype=float), np.asarray(loss["frequency"], dtype=float)
     else:
-        attenuation, frequency = float(loss) + extra_loss_db / (length / 1e3), None
+        attenuation, frequency = float(loss), None
+    scale = 10 ** (-input_loss_db / 10)
     dispersion = float(spec["dispersion"]) * 1e6  # s/m^2 -> ps/(nm km)
     slope = float(spec.get("dispersion_slope", 0.0)) * 1e-3 if "dispersion_slope" in spec else 0.067
-    kwargs = {"gamma_per_w_km": float(spec["gamma"]) * 1e3} if "gamma" in spec else {
-        "effective_area_um2": float(spec["effective_area"]) * 1e12, "n2": float(spec.get("n2", _N2))}
+    kwargs = {"gamma_per_w_km": float(spec["gamma"]) * 1e3 * scale} if "gamma" in spec else {
+        "effective_area_um2": float(spec["effective_area"]) * 1e12, "n2": float(spec.get("n2", _N2)) * scale}
     ref = spec.get("ref_wavelength", 1550e-9) * 1e9
     return Fibre.from_datasheet(length / 1e3, attenuation_db_km=attenuation, dispersion_ps_nm_km=dispersion,
                                 slope_ps_nm2_km=slope, ref_wavelength_nm=ref, attenuation_frequency=frequency, **kwargs)
 
 
-def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | None = None) -> GnpyNetwork:
+def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int | None = None) -> GnpyNetwork:
     """Read a GNPy topology (path or parsed dict) with its equipment (`GnpyEquipment`, a path or a
     dict) into an optnet `Network`.
 
     Nodes are the `Roadm` and `Transceiver` elements; each chain of `Fused`, `Fiber` and `Edfa`
     elements from one node to the next is a directed link, one `FibreSpan` per `Fiber`:
-    - `Fused` losses and a fibre's `att_in`, `con_in`, `con_out` are lumped into its span loss;
-    - the `Edfa` after a fibre sets the span's NF, from its variety's model at the span loss (GNPy
-      power mode: every amplifier restores the channel power); a `gain_target` only selects that
-      operating point when it matches the span loss within 0.5 dB;
+    - lumped losses: `Fused` elements and a fibre's `att_in`, `con_in` before it, `con_out` (and
+      the span rules' `EOL`) and `Fused` elements after it. Both count in the amplifier's NF (an
+      attenuator before an amplifier multiplies its NF); the input loss also divides the fibre's
+      gamma, which is exact for the NLI (it scales as gamma^2 P^2 relative to the signal);
+    - the `Edfa` after a fibre sets the span's NF, from its variety's model at GNPy's operating
+      gain: in power mode (the equipment's `Span.power_mode`, default true) the span loss plus
+      the change of the amplifiers' `operational.delta_p` (their output power offset, dB); in
+      gain mode its `gain_target`. Every span is launched at the SI power: a non-zero `delta_p`
+      sets the amplifier's NF but not the next span's launch power (GNPy's power design is not
+      replicated);
     - automatic design (GNPy's rule, the one implemented): a fibre with no amplifier after it gets
       the `allowed_for_design` variety whose [gain_min, gain_flatmax] holds the span loss, else the
       one with the largest gain_flatmax; the uids are listed in `GnpyLink.auto_amplifiers`.
@@ -391,7 +416,7 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | None 
 
 
 def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm):
-    spans, auto, pending_db, i = [], [], 0.0, 0
+    spans, auto, pending_db, i, previous_dp = [], [], 0.0, 0, 0.0
     while i < len(chain):
         uid = chain[i]
         e = elements[uid]
@@ -402,15 +427,16 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm):
         if e["type"] == "Edfa":
             raise GnpyError(f"{label(uid)}: an amplifier before the first fibre of a line (a booster) is not read yet.")
         p = e.get("params", {})
-        lumped = pending_db + float(p.get("att_in", 0.0)) + float(p.get("con_in", eq.span.get("con_in", 0.0))) \
-            + float(p.get("con_out", eq.span.get("con_out", 0.0)))
+        input_db = pending_db + float(p.get("att_in", 0.0)) + float(p.get("con_in", eq.span.get("con_in", 0.0)))
+        output_db = float(p.get("con_out", eq.span.get("con_out", 0.0))) + float(eq.span.get("EOL", 0.0))
         pending_db = 0.0
-        fibre = _fibre(e, eq, label(uid), lumped)
-        loss_db = float(np.mean(np.atleast_1d(np.asarray(fibre.attenuation)))) * 10 / math.log(10) * float(fibre.length)
+        fibre = _fibre(e, eq, label(uid), input_db)
         i += 1
         while i < len(chain) and elements[chain[i]]["type"] == "Fused":
-            loss_db += float(elements[chain[i]].get("params", {}).get("loss", 1.0))
+            output_db += float(elements[chain[i]].get("params", {}).get("loss", 1.0))
             i += 1
+        fibre_db = float(np.mean(np.atleast_1d(np.asarray(fibre.attenuation)))) * 10 / math.log(10) * float(fibre.length)
+        loss_db = input_db + fibre_db + output_db
         if i < len(chain) and elements[chain[i]]["type"] == "Edfa":
             amp = elements[chain[i]]
             if "type_variety" not in amp:
@@ -418,11 +444,22 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm):
             variety = eq.amplifier(amp["type_variety"], label(chain[i]))
             i += 1
         else:
+            amp = None
             variety = _design_amplifier(eq, loss_db, label(uid))
             auto.append(f"{uid}-amplifier")
-        p_in = (0.0 if power_dbm is None else power_dbm) - loss_db
-        nf = eq.noise_figure_db(variety, loss_db, p_in)
-        spans.append(FibreSpan(fibre, Edfa.from_db(nf)))
+        # GNPy's operating point: in power mode the amplifier sets its output to the SI power plus
+        # its `delta_p`, so its gain is the span loss plus the change of delta_p; in gain mode
+        # `gain_target` (default: the span loss)
+        operational = amp.get("operational", {}) if amp is not None else {}
+        if eq.span.get("power_mode", True):
+            delta_p = float(operational.get("delta_p") or 0.0)
+            gain_db, previous_dp = loss_db + delta_p - previous_dp, delta_p
+        else:
+            gain_db = float(operational.get("gain_target") or loss_db)
+        p_in = (eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm) - loss_db
+        nf = eq.noise_figure_db(variety, gain_db, p_in)
+        # the lumped losses around the fibre are attenuators before the amplifier for its ASE
+        spans.append(FibreSpan(fibre, Edfa.from_db(nf + input_db + output_db)))
     if not spans:
         raise GnpyError(f"{label(chain[0])}: the line has no Fiber.")
     return tuple(spans), tuple(auto)
