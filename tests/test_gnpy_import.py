@@ -155,3 +155,21 @@ def test_file_errors(equipment, tmp_path):
         load_edited(lambda eq: eq["Edfa"][1].update(nf_min=3.0, nf_max=20.0))
     with pytest.raises(GnpyError, match="Edfa `poly`: an advanced_model needs `nf_fit_coeff`"):
         load_gnpy_equipment(json.loads((DATA / "eqpt_config.json").read_text()))  # a dict: no file to follow
+
+
+def test_round_trip_through_gnpy_json(equipment):
+    """Import, write back to GNPy's JSON, import again: the same network, spans and GSNRs."""
+    import jax
+
+    from optnet.io import load_gnpy_network, to_gnpy
+
+    g = load_gnpy_network(DATA / "ring.json", equipment)
+    topology, eqpt = to_gnpy(g.network, g.spectrum)
+    json.dumps(topology), json.dumps(eqpt)  # plain JSON
+    back = load_gnpy_network(topology, eqpt)
+    assert back.network.topology.nodes == g.network.topology.nodes
+    assert back.network.topology.length == pytest.approx(g.network.topology.length)
+    for a, b in zip(jax.tree.leaves(g.network.span), jax.tree.leaves(back.network.span)):
+        assert np.allclose(np.asarray(a), np.asarray(b), rtol=1e-9, atol=0)
+    path = ["roadm A", "roadm B", "roadm C"]
+    assert np.allclose(np.asarray(g.network(g.lightpaths(path)).gsnr_db), np.asarray(back.network(back.lightpaths(path)).gsnr_db), atol=1e-9)

@@ -20,6 +20,7 @@ from ._gnpy import (
     GnpyNetwork as GnpyNetwork,
     load_gnpy_equipment as load_gnpy_equipment,
     load_gnpy_network as load_gnpy_network,
+    to_gnpy as to_gnpy,
 )
 from ._raman_table import ssmf_raman_gain as ssmf_raman_gain
 from ._topologies import SHIPPED as SHIPPED, load_topology as load_topology

@@ -12,6 +12,7 @@ import pathlib
 from collections.abc import Mapping
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -304,10 +305,11 @@ def _fibre(element: Mapping, eq: GnpyEquipment, where: str, input_loss_db: float
         attenuation, frequency = float(loss), None
     scale = 10 ** (-input_loss_db / 10)
     dispersion = float(spec["dispersion"]) * 1e6  # s/m^2 -> ps/(nm km)
-    slope = float(spec.get("dispersion_slope", 0.0)) * 1e-3 if "dispersion_slope" in spec else 0.067
+    ref = float(spec.get("ref_wavelength", 1550e-9)) * 1e9  # nm
+    # dispersion_slope in s/m^3 (= 1e-3 ps/(nm^2 km)); without one GNPy takes beta3 = 0, i.e. S = -2 D/lambda
+    slope = float(spec["dispersion_slope"]) * 1e-3 if "dispersion_slope" in spec else -2 * dispersion / ref
     kwargs = {"gamma_per_w_km": float(spec["gamma"]) * 1e3 * scale} if "gamma" in spec else {
         "effective_area_um2": float(spec["effective_area"]) * 1e12, "n2": float(spec.get("n2", _N2)) * scale}
-    ref = spec.get("ref_wavelength", 1550e-9) * 1e9
     return Fibre.from_datasheet(length / 1e3, attenuation_db_km=attenuation, dispersion_ps_nm_km=dispersion,
                                 slope_ps_nm2_km=slope, ref_wavelength_nm=ref, attenuation_frequency=frequency, **kwargs)
 
@@ -506,3 +508,67 @@ def _roadm(eq: GnpyEquipment) -> Roadm:
 
 def _no_roadm() -> Roadm:
     return Roadm(1.0, 1.0, 1.0)  # terminals joined directly: no ROADM noise (NF 0 dB, no loss)
+
+
+def to_gnpy(network: Network, spectrum: Spectrum) -> tuple[dict, dict]:
+    """An optnet `Network` and its `Spectrum` as GNPy topology and equipment JSON (dicts, to
+    `json.dump`), so the network reads back with `load_gnpy_network` (or into GNPy).
+
+    Nodes become `Roadm` elements (`Transceiver` elements when the network's ROADMs add no noise);
+    each span a `Fiber` of its own variety (loss, length, dispersion and slope at its reference
+    wavelength, gamma at 193.5 THz) followed by an `Edfa` of a `fixed_gain` variety at the span's NF;
+    the spectrum the `SI` entry (its transceiver SNR as `tx_osnr`). A gamma that varies with
+    frequency is written at 193.5 THz only, and a ROADM as GNPy's `gain_mode_default_loss`.
+    """
+    from .._units import SPEED_OF_LIGHT
+
+    top = network.topology
+    roadm = network.roadm
+    noiseless = roadm is None or float(roadm.noise_figure * roadm.add_drop_loss) <= 1.0 + 1e-12
+    node_type = "Transceiver" if noiseless else "Roadm"
+    elements = []
+    for name, (lon, lat) in zip(top.nodes, top.coordinates or [(0.0, 0.0)] * top.n_nodes):
+        elements.append({"uid": name, "type": node_type, "metadata": {"location": {"longitude": lon, "latitude": lat}}})
+    connections, fibres, amplifiers = [], [], []
+    for k in range(top.n_links):
+        src, dst = top.nodes[top.source[k]], top.nodes[top.target[k]]
+        previous, j = src, 0
+        for kind, count in enumerate(network.span_counts[k]):
+            span = jax.tree.map(lambda x, k=k, kind=kind: x[k, kind], network.span)
+            for _ in range(count):
+                f, uid = span.fibre, f"{src}->{dst} span {j}"
+                lam = SPEED_OF_LIGHT / float(f.ref_frequency)
+                d = -2 * np.pi * SPEED_OF_LIGHT * float(f.beta2) / lam**2
+                s = (float(f.beta3) * (2 * np.pi * SPEED_OF_LIGHT) ** 2 / lam**2 - 2 * lam * d) / lam**2
+                gamma = float(np.interp(193.5e12, np.asarray(f.gamma_frequency), np.asarray(f.gamma))) \
+                    if f.gamma_frequency is not None else float(f.gamma)
+                fibres.append({"type_variety": uid, "dispersion": d, "dispersion_slope": s, "gamma": gamma,
+                               "ref_wavelength": lam, "pmd_coef": 0.0})
+                loss = np.asarray(f.attenuation) * 10 / math.log(10) * 1e3  # dB/km
+                loss_coef = float(loss) if f.attenuation_frequency is None else {
+                    "value": loss.tolist(), "frequency": np.asarray(f.attenuation_frequency).tolist()}
+                elements.append({"uid": uid, "type": "Fiber", "type_variety": uid,
+                                 "params": {"length": float(f.length) / 1e3, "length_units": "km", "loss_coef": loss_coef,
+                                            "att_in": 0, "con_in": 0, "con_out": 0}})
+                nf_db = float(10 * np.log10(np.mean(np.asarray(span.amplifier.noise_figure))))
+                amp = f"{uid} amplifier"
+                amplifiers.append({"type_variety": amp, "type_def": "fixed_gain", "gain_min": 0, "gain_flatmax": 40,
+                                   "p_max": 30, "nf0": nf_db, "allowed_for_design": False})
+                elements.append({"uid": amp, "type": "Edfa", "type_variety": amp, "operational": {"delta_p": 0}})
+                connections += [{"from_node": previous, "to_node": uid}, {"from_node": uid, "to_node": amp}]
+                previous, j = amp, j + 1
+        connections.append({"from_node": previous, "to_node": dst})
+    freq = np.asarray(spectrum.frequency)
+    spacing = float(freq[1] - freq[0]) if freq.size > 1 else float(spectrum.symbol_rate[0])
+    baud = float(np.asarray(spectrum.symbol_rate)[0])
+    si = {"f_min": float(freq[0]) - spacing, "f_max": float(freq[-1]), "spacing": spacing, "baud_rate": baud,
+          "roll_off": float(np.asarray(spectrum.roll_off)[0]),
+          "power_dbm": float(10 * np.log10(np.mean(np.asarray(spectrum.power)) / 1e-3))}
+    if network.transceiver is not None:
+        si["tx_osnr"] = float(10 * np.log10(np.mean(np.asarray(network.transceiver.snr)))) + 10 * math.log10(baud / 12.5e9)
+    equipment = {"Edfa": amplifiers, "Fiber": fibres,
+                 "Span": [{"power_mode": True, "max_length": 150, "length_units": "km", "max_loss": 28, "padding": 10,
+                           "EOL": 0, "con_in": 0, "con_out": 0}],
+                 "Roadm": [{"gain_mode_default_loss": 0.0 if noiseless else float(10 * np.log10(float(roadm.add_drop_loss)))}],
+                 "SI": [si], "Transceiver": []}
+    return {"network_name": top.name, "elements": elements, "connections": connections}, equipment
