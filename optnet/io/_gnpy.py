@@ -364,7 +364,14 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     def label(uid):
         return f"{where}: element `{uid}` ({kind(uid)})"
 
-    nodes = [u for u in elements if kind(u) in ("Roadm", "Transceiver")]
+    # nodes: the ROADMs, and the transceivers not on a ROADM's add/drop only
+    neighbours = {u: set(succ[u]) for u in elements}
+    for u in elements:
+        for v in succ[u]:
+            neighbours[v].add(u)
+    add_drop = {u for u in elements if kind(u) == "Transceiver" and neighbours[u]
+                and all(kind(v) == "Roadm" for v in neighbours[u])}
+    nodes = [u for u in elements if kind(u) in ("Roadm", "Transceiver") and u not in add_drop]
     if len(nodes) < 2:
         raise GnpyError(f"{where}: a network needs at least two Roadm or Transceiver elements; found {len(nodes)}.")
     links = []
