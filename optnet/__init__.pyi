@@ -24,6 +24,7 @@ from ._link import GNLink as GNLink, LinkResult as LinkResult
 from ._nli import (
     AbstractNLIModel as AbstractNLIModel,
     ClosedFormGN as ClosedFormGN,
+    IncoherentGN as IncoherentGN,
     NumericalGN as NumericalGN,
     ModeSumGN as ModeSumGN,
     SpanNLI as SpanNLI,
