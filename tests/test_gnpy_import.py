@@ -107,6 +107,11 @@ def test_ring_with_roadms_and_automatic_design(equipment):
     assert auto[0].auto_amplifiers == ("fiber (C->A)-1-amplifier",)
     res = g.network(g.lightpaths(["roadm A", "roadm B", "roadm C"]))
     assert np.all(np.asarray(res.nsr_roadm) > 0) and np.all(np.isfinite(np.asarray(res.gsnr_db)))
+    # the boosters after roadm A set the ROADMs' NF: var_medium at the 20 dB default ROADM loss
+    assert [l.booster.name for l in g.links if l.booster] == ["var_medium", "var_medium"]
+    roadm = g.network.roadm
+    assert 10 * np.log10(float(roadm.add_drop_loss)) == pytest.approx(20.0)
+    assert 10 * np.log10(float(roadm.noise_figure)) == pytest.approx(equipment.noise_figure_db("var_medium", 20.0))
 
 
 def _topology():
@@ -122,6 +127,8 @@ def _topology():
     (lambda t: t["connections"].pop(), "element `Edfa2` \\(Edfa\\): .* \\(the line is dangling\\)"),
     (lambda t: t["elements"].append(copy.deepcopy(t["elements"][1])), "uid `Span1` is used twice"),
     (lambda t: t["elements"][1].update(type="RamanFiber"), "element `Span1` \\(RamanFiber\\): RamanFiber elements are not read yet"),
+    (lambda t: t["elements"].__setitem__(1, {"uid": "Span1", "type": "Edfa", "type_variety": "var_low"}),
+     "element `Span1` \\(Edfa\\): an amplifier before a line's first fibre is read only as the booster right after a Roadm"),
     (lambda t: t["elements"][1]["params"].update(length_units="miles"), "`length_units` must be 'km' or 'm'"),
 ])
 def test_topology_errors_name_the_element(equipment, edit, message):

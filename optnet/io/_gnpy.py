@@ -237,13 +237,15 @@ def load_gnpy_equipment(source) -> GnpyEquipment:
 @dataclasses.dataclass(frozen=True)
 class GnpyLink:
     """One directed link found in a GNPy topology: its end nodes, the element uids along it, the
-    spans built from them, and the uids of amplifiers that automatic design added."""
+    spans built from them, the uids of amplifiers that automatic design added, and the variety of
+    the booster after its source ROADM (if any)."""
 
     source: str
     target: str
     elements: tuple[str, ...]
     spans: tuple[FibreSpan, ...]
     auto_amplifiers: tuple[str, ...]
+    booster: AmplifierVariety | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -334,8 +336,9 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
       the `allowed_for_design` variety whose [gain_min, gain_flatmax] holds the span loss, else the
       one with the largest gain_flatmax; the uids are listed in `GnpyLink.auto_amplifiers`.
 
-    Not read yet, with a clear error: `RamanFiber` elements and amplifiers before the first fibre
-    of a link (boosters).
+    A booster (an `Edfa` right after a `Roadm`, before the line's first fibre) sets the NF of the
+    network's `Roadm` (see `GnpyLink.booster`). Not read yet, with a clear error: `RamanFiber`
+    elements and amplifiers before the first fibre after a `Transceiver`.
     """
     eq = equipment if isinstance(equipment, GnpyEquipment) else load_gnpy_equipment(equipment)
     data, path = _read(topology, "topology")
@@ -391,7 +394,7 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
                 uid = nxt[0]
                 if uid in chain:
                     raise GnpyError(f"{label(uid)}: the line loops back on itself.")
-            links.append(GnpyLink(start, uid, tuple(chain), *_spans(chain, elements, eq, label, power_dbm)))
+            links.append(GnpyLink(start, uid, tuple(chain), *_spans(chain, elements, eq, label, power_dbm, kind(start) == "Roadm")))
     if not links:
         raise GnpyError(f"{where}: no fibre line joins two Roadm or Transceiver elements.")
     names = tuple(nodes)
@@ -419,13 +422,13 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     has_roadm = any(kind(u) == "Roadm" for u in nodes)
     first = links[0].spans[0]
     network = Network(top, fibre=first.fibre, amplifier=first.amplifier, nli=nli, transceiver=tx, grid=grid,
-                      roadm=_roadm(eq) if has_roadm else _no_roadm(),
+                      roadm=_roadm(eq, [l.booster for l in links if l.booster is not None]) if has_roadm else _no_roadm(),
                       spans={k: list(l.spans) for k, l in enumerate(links)})
     return GnpyNetwork(network, spectrum, tuple(links), eq)
 
 
-def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm):
-    spans, auto, pending_db, i, previous_dp = [], [], 0.0, 0, 0.0
+def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: bool):
+    spans, auto, pending_db, i, previous_dp, booster = [], [], 0.0, 0, 0.0, None
     while i < len(chain):
         uid = chain[i]
         e = elements[uid]
@@ -433,8 +436,15 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm):
             pending_db += float(e.get("params", {}).get("loss", 1.0))
             i += 1
             continue
-        if e["type"] == "Edfa":
-            raise GnpyError(f"{label(uid)}: an amplifier before the first fibre of a line (a booster) is not read yet.")
+        if e["type"] == "Edfa":  # before the line's first fibre: a booster
+            if not from_roadm or spans or booster is not None:
+                raise GnpyError(f"{label(uid)}: an amplifier before a line's first fibre is read only as the "
+                                "booster right after a Roadm (not after a Transceiver, nor two of them).")
+            if "type_variety" not in e:
+                raise GnpyError(f"{label(uid)}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
+            booster = eq.amplifier(e["type_variety"], label(uid))
+            i += 1
+            continue
         p = e.get("params", {})
         input_db = pending_db + float(p.get("att_in", 0.0)) + float(p.get("con_in", eq.span.get("con_in", 0.0)))
         output_db = float(p.get("con_out", eq.span.get("con_out", 0.0))) + float(eq.span.get("EOL", 0.0))
@@ -471,7 +481,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm):
         spans.append(FibreSpan(fibre, Edfa.from_db(nf + input_db + output_db)))
     if not spans:
         raise GnpyError(f"{label(chain[0])}: the line has no Fiber.")
-    return tuple(spans), tuple(auto)
+    return tuple(spans), tuple(auto), booster
 
 
 def _common_structure(links: list[GnpyLink]) -> list[GnpyLink]:
@@ -506,11 +516,16 @@ def _design_amplifier(eq: GnpyEquipment, loss_db: float, where: str) -> Amplifie
     return min(fitting, key=lambda v: v.gain_flatmax) if fitting else max(allowed, key=lambda v: v.gain_flatmax)
 
 
-def _roadm(eq: GnpyEquipment) -> Roadm:
-    # GNPy's ROADM is passive; its preamp and booster compensate the loss. optnet's Roadm is that
-    # loss with the compensating amplifier's NF: GNPy's default ROADM loss and a medium-gain NF.
+def _roadm(eq: GnpyEquipment, boosters: list[AmplifierVariety]) -> Roadm:
+    """GNPy's ROADM is passive, and the booster after it (or the next preamp) compensates its loss.
+    optnet's `Roadm` is that loss with the compensating amplifier's NF: GNPy's
+    `gain_mode_default_loss` (20 dB unless given), and the boosters' NF at that gain (their mean,
+    linear, as one `Roadm` serves every node), or 6 dB without boosters."""
     loss = float(eq.roadm.get("gain_mode_default_loss", 20.0))
-    return Roadm.from_db(loss, loss, 6.0)
+    nf = 6.0
+    if boosters:
+        nf = float(_to_db(np.mean([_db(eq.noise_figure_db(v, loss)) for v in boosters])))
+    return Roadm.from_db(loss, loss, nf)
 
 
 def _no_roadm() -> Roadm:
@@ -524,8 +539,9 @@ def to_gnpy(network: Network, spectrum: Spectrum) -> tuple[dict, dict]:
     Nodes become `Roadm` elements (`Transceiver` elements when the network's ROADMs add no noise);
     each span a `Fiber` of its own variety (loss, length, dispersion and slope at its reference
     wavelength, gamma at 193.5 THz) followed by an `Edfa` of a `fixed_gain` variety at the span's NF;
-    the spectrum the `SI` entry (its transceiver SNR as `tx_osnr`). A gamma that varies with
-    frequency is written at 193.5 THz only, and a ROADM as GNPy's `gain_mode_default_loss`.
+    the spectrum the `SI` entry (its transceiver SNR as `tx_osnr`). A ROADM is GNPy's
+    `gain_mode_default_loss` and a `fixed_gain` booster at its NF after it on every link. A gamma
+    that varies with frequency is written at 193.5 THz only.
     """
     from .._units import SPEED_OF_LIGHT
 
@@ -537,9 +553,18 @@ def to_gnpy(network: Network, spectrum: Spectrum) -> tuple[dict, dict]:
     for name, (lon, lat) in zip(top.nodes, top.coordinates or [(0.0, 0.0)] * top.n_nodes):
         elements.append({"uid": name, "type": node_type, "metadata": {"location": {"longitude": lon, "latitude": lat}}})
     connections, fibres, amplifiers = [], [], []
+    if not noiseless:  # the ROADM's compensating amplifier, as a booster after it on every link
+        amplifiers.append({"type_variety": "optnet roadm booster", "type_def": "fixed_gain", "gain_min": 0,
+                           "gain_flatmax": 40, "p_max": 30, "nf0": float(10 * np.log10(float(roadm.noise_figure))),
+                           "allowed_for_design": False})
     for k in range(top.n_links):
         src, dst = top.nodes[top.source[k]], top.nodes[top.target[k]]
         previous, j = src, 0
+        if not noiseless:
+            booster = f"{src}->{dst} booster"
+            elements.append({"uid": booster, "type": "Edfa", "type_variety": "optnet roadm booster"})
+            connections.append({"from_node": src, "to_node": booster})
+            previous = booster
         for kind, count in enumerate(network.span_counts[k]):
             span = jax.tree.map(lambda x, k=k, kind=kind: x[k, kind], network.span)
             for _ in range(count):
