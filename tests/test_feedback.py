@@ -9,6 +9,9 @@ import optnet as on
 import optnet.scenarios as osc
 from interop import feedback as fb
 
+# module fixtures are costly: run the whole module on one xdist worker (`--dist loadgroup`)
+pytestmark = pytest.mark.xdist_group("locatelli")
+
 
 @pytest.fixture(scope="module")
 def calibration():
@@ -98,7 +101,7 @@ def test_trends_across_cases():
     assert g5[1] > g1[1]
 
 
-@pytest.mark.parametrize("case", ["N6", "N8", "N10"])
+@pytest.mark.parametrize("case", [pytest.param("N6", marks=pytest.mark.slow), pytest.param("N8", marks=pytest.mark.slow), "N10"])
 def test_more_subchannels_gain(calibration, case):
     # Table 4: Obj#2 with f_step 0.5 GHz and M = N/2 (paper: +1.67, +1.33, +1.19 dB)
     sc = on.apply_parameters(osc.locatelli_superchannel(case), calibration[1].parameters)

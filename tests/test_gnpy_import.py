@@ -186,6 +186,7 @@ def test_round_trip_through_gnpy_json(equipment):
     assert np.allclose(np.asarray(g.network(g.lightpaths(path)).gsnr_db), np.asarray(back.network(back.lightpaths(path)).gsnr_db), atol=1e-9)
 
 
+@pytest.mark.slow  # 15 s; test_round_trip_through_gnpy_json covers the same calls
 def test_example_from_gnpy(capsys):
     import importlib.util
 

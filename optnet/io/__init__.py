@@ -12,15 +12,21 @@ from ._link_config import (
     link_from_config as link_from_config,
     load_link_config as load_link_config,
 )
-from ._gnpy import (
-    AmplifierVariety as AmplifierVariety,
-    GnpyEquipment as GnpyEquipment,
-    GnpyError as GnpyError,
-    GnpyLink as GnpyLink,
-    GnpyNetwork as GnpyNetwork,
-    load_gnpy_equipment as load_gnpy_equipment,
-    load_gnpy_network as load_gnpy_network,
-    to_gnpy as to_gnpy,
-)
 from ._raman_table import ssmf_raman_gain as ssmf_raman_gain
 from ._topologies import SHIPPED as SHIPPED, load_topology as load_topology
+
+# GNPy files: loaded on first use, so the CLI's argument checks (which read optnet.io) never import JAX
+_GNPY = ("AmplifierVariety", "GnpyEquipment", "GnpyError", "GnpyLink", "GnpyNetwork", "load_gnpy_equipment",
+         "load_gnpy_network", "to_gnpy")
+
+
+def __getattr__(name):
+    if name in _GNPY:
+        from . import _gnpy
+
+        return getattr(_gnpy, name)
+    raise AttributeError(f"module 'optnet.io' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_GNPY])
