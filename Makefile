@@ -21,7 +21,7 @@ demo-raman: $(STAMP)
 	$(BIN)/optnet optimise-pumps --out demo_out
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2
 	$(BIN)/python -m mkdocs build --strict --site-dir .site
 
 bench: $(STAMP)

@@ -8,9 +8,6 @@ from scipy.signal import fftconvolve
 
 from helpers import build, load_cases
 
-# module fixtures are costly: run the whole module on one xdist worker (`--dist loadgroup`)
-pytestmark = pytest.mark.xdist_group("numerical")
-
 META, CASES = load_cases()
 db = lambda x: 10 * np.log10(np.asarray(x))  # noqa: E731
 

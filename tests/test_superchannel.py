@@ -9,9 +9,6 @@ import optnet as on
 
 import optnet.scenarios as osc
 
-# module fixtures are costly: run the whole module on one xdist worker (`--dist loadgroup`)
-pytestmark = pytest.mark.xdist_group("locatelli")
-
 
 @pytest.fixture(scope="module")
 def calibrated():
