@@ -1,6 +1,8 @@
 """File formats at the edge of optnet: JSON link configurations (validated by pydantic schemas),
 GNPy equipment and topology files, and shipped data tables. Imports the physics; never imported by it."""
 
+from typing import TYPE_CHECKING
+
 from ._link_config import (
     ConfigError as ConfigError,
     FibreConfig as FibreConfig,
@@ -14,6 +16,18 @@ from ._link_config import (
 )
 from ._raman_table import ssmf_raman_gain as ssmf_raman_gain
 from ._topologies import SHIPPED as SHIPPED, load_topology as load_topology
+
+if TYPE_CHECKING:  # for type checkers and the API docs; at run time these load on first use
+    from ._gnpy import (
+        AmplifierVariety as AmplifierVariety,
+        GnpyEquipment as GnpyEquipment,
+        GnpyError as GnpyError,
+        GnpyLink as GnpyLink,
+        GnpyNetwork as GnpyNetwork,
+        load_gnpy_equipment as load_gnpy_equipment,
+        load_gnpy_network as load_gnpy_network,
+        to_gnpy as to_gnpy,
+    )
 
 # GNPy files: loaded on first use, so the CLI's argument checks (which read optnet.io) never import JAX
 _GNPY = ("AmplifierVariety", "GnpyEquipment", "GnpyError", "GnpyLink", "GnpyNetwork", "load_gnpy_equipment",
