@@ -24,6 +24,7 @@ from .._network import Network
 from .._spectrum import Spectrum
 from .._span import FibreSpan
 from .._topology import Topology
+from .._units import SPEED_OF_LIGHT, per_m_to_db_per_km, watt_to_dbm
 
 ELEMENT_TYPES = ("Transceiver", "Roadm", "Fiber", "RamanFiber", "Edfa", "Fused")
 NF_MODELS = ("variable_gain", "fixed_gain", "openroadm", "advanced_model", "dual_stage")
@@ -275,7 +276,7 @@ class GnpyNetwork:
         first = np.round((np.asarray(self.spectrum.frequency) - 0.5 * spacing - grid.bands[0][0]) / grid.slot_width).astype(int)
         n = self.spectrum.n_channels
         return Lightpaths.from_paths(top, [path] * n, first, width, grid=grid,
-                                     power_dbm=10 * np.log10(np.asarray(self.spectrum.power) / 1e-3),
+                                     power_dbm=np.asarray(watt_to_dbm(self.spectrum.power)),
                                      symbol_rate=np.asarray(self.spectrum.symbol_rate))
 
 
@@ -454,7 +455,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         while i < len(chain) and elements[chain[i]]["type"] == "Fused":
             output_db += float(elements[chain[i]].get("params", {}).get("loss", 1.0))
             i += 1
-        fibre_db = float(np.mean(np.atleast_1d(np.asarray(fibre.attenuation)))) * 10 / math.log(10) * float(fibre.length)
+        fibre_db = float(np.mean(per_m_to_db_per_km(fibre.attenuation))) * float(fibre.length) / 1e3
         loss_db = input_db + fibre_db + output_db
         if i < len(chain) and elements[chain[i]]["type"] == "Edfa":
             amp = elements[chain[i]]
@@ -543,8 +544,6 @@ def to_gnpy(network: Network, spectrum: Spectrum) -> tuple[dict, dict]:
     `gain_mode_default_loss` and a `fixed_gain` booster at its NF after it on every link. A gamma
     that varies with frequency is written at 193.5 THz only.
     """
-    from .._units import SPEED_OF_LIGHT
-
     top = network.topology
     roadm = network.roadm
     noiseless = roadm is None or float(roadm.noise_figure * roadm.add_drop_loss) <= 1.0 + 1e-12
@@ -576,7 +575,7 @@ def to_gnpy(network: Network, spectrum: Spectrum) -> tuple[dict, dict]:
                     if f.gamma_frequency is not None else float(f.gamma)
                 fibres.append({"type_variety": uid, "dispersion": d, "dispersion_slope": s, "gamma": gamma,
                                "ref_wavelength": lam, "pmd_coef": 0.0})
-                loss = np.asarray(f.attenuation) * 10 / math.log(10) * 1e3  # dB/km
+                loss = np.asarray(per_m_to_db_per_km(f.attenuation))
                 loss_coef = float(loss) if f.attenuation_frequency is None else {
                     "value": loss.tolist(), "frequency": np.asarray(f.attenuation_frequency).tolist()}
                 elements.append({"uid": uid, "type": "Fiber", "type_variety": uid,
@@ -595,7 +594,7 @@ def to_gnpy(network: Network, spectrum: Spectrum) -> tuple[dict, dict]:
     baud = float(np.asarray(spectrum.symbol_rate)[0])
     si = {"f_min": float(freq[0]) - spacing, "f_max": float(freq[-1]), "spacing": spacing, "baud_rate": baud,
           "roll_off": float(np.asarray(spectrum.roll_off)[0]),
-          "power_dbm": float(10 * np.log10(np.mean(np.asarray(spectrum.power)) / 1e-3))}
+          "power_dbm": float(watt_to_dbm(np.mean(np.asarray(spectrum.power))))}
     if network.transceiver is not None:
         si["tx_osnr"] = float(10 * np.log10(np.mean(np.asarray(network.transceiver.snr)))) + 10 * math.log10(baud / 12.5e9)
     equipment = {"Edfa": amplifiers, "Fiber": fibres,
