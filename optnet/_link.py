@@ -9,7 +9,7 @@ from ._amplifier import Edfa, Roadm, Transceiver
 from ._checks import Rules, enforce, readable_errors, stack_modules
 from ._fibre import Fibre
 from ._nli import AbstractNLIModel, ClosedFormGN
-from ._nli.base import FibreSummary, SpanNLI, accumulate, coherence_factor
+from ._nli.base import FibreSummary, SpanNLI, combine, coherence_factor
 from ._span import AbstractSpan, FibreSpan
 from ._spectrum import Spectrum
 from ._throughput import format_throughput, shannon_throughput
@@ -126,6 +126,12 @@ class _SpanBudget(eqx.Module):
     fibre: FibreSummary
 
 
+def _terms(budget: _SpanBudget) -> tuple[Array, SpanNLI]:
+    """The per-span terms that add over spans: the ASE NSR and the NLI terms (SPM times P^2)."""
+    nli = budget.nli
+    return budget.nsr_ase, SpanNLI(nli.spm * budget.power**2, nli.xpm, nli.xpm_kurtosis, nli.asymptotic_kurtosis)
+
+
 class GNLink(eqx.Module):
     """A lightpath: spans (each a fibre and what follows it), optional ROADMs and a transceiver.
 
@@ -220,7 +226,8 @@ class GNLink(eqx.Module):
         return self.spans if isinstance(self.spans, tuple) else (self.spans,)
 
     def _segment(self, span, count, stacked, spectrum, power, prescribed):
-        """Budgets of one segment's spans and the power leaving it."""
+        """Budgets of one segment's spans, their sums over the segment's first 1..count spans, and
+        the power leaving it."""
         f = spectrum.frequency
 
         def step(span_, p):
@@ -235,9 +242,12 @@ class GNLink(eqx.Module):
             return budget, out.output_power
 
         if not stacked and prescribed is None and span.restores_launch_power:
-            # identical spans and launch powers: one span's budget, repeated (exact)
+            # identical spans and launch powers: one span's budget, repeated (exact); the running
+            # sums are n times it, which XLA prunes to the rows that are used (a cumsum it cannot)
             budget, _ = step(span, power)
-            return jax.tree.map(lambda x: jnp.broadcast_to(x, (count,) + x.shape), budget), power
+            n = jnp.arange(1, count + 1, dtype=power.dtype)[:, None]
+            sums = jax.tree.map(lambda x: n * x, _terms(budget))
+            return jax.tree.map(lambda x: jnp.broadcast_to(x, (count,) + x.shape), budget), sums, power
 
         def body(p, xs):
             span_x, p_x = xs
@@ -248,7 +258,7 @@ class GNLink(eqx.Module):
         dynamic, static = eqx.partition(span, eqx.is_array) if stacked else (None, None)
         body = jax.checkpoint(body, prevent_cse=False)  # memory O(channels^2), not O(spans channels^2)
         power_out, budget = jax.lax.scan(body, power, (dynamic, prescribed), length=count)
-        return budget, power_out
+        return budget, jax.tree.map(lambda x: jnp.cumsum(x, axis=0), _terms(budget)), power_out
 
     def rules(self, spectrum: Spectrum) -> Rules:
         """The input rules of the link's modules and of `spectrum` on it."""
@@ -281,20 +291,25 @@ class GNLink(eqx.Module):
         if per_span:
             spectrum.span_power(n)  # checks the span count
         power = spectrum.power[0] if per_span else spectrum.power
-        budgets, start = [], 0
+        budgets, sums, start = [], [], 0
         for span, count, stacked in zip(self.segments, self.counts, self.stacked):
             prescribed = spectrum.power[start : start + count] if per_span else None
-            budget, power = self._segment(span, count, stacked, spectrum, power, prescribed)
+            budget, segment_sums, power = self._segment(span, count, stacked, spectrum, power, prescribed)
+            if sums:  # continue the previous segments' running sums
+                segment_sums = jax.tree.map(lambda x, before: x + before[-1], segment_sums, sums[-1])
             budgets.append(budget)
+            sums.append(segment_sums)
             start += count
-        budget = budgets[0] if len(budgets) == 1 else jax.tree.map(lambda *xs: jnp.concatenate(xs), *budgets)
+        if len(budgets) > 1:
+            budgets = [jax.tree.map(lambda *xs: jnp.concatenate(xs), *budgets)]
+            sums = [jax.tree.map(lambda *xs: jnp.concatenate(xs), *sums)]
+        budget, (nsr_ase, nli_sums) = budgets[0], sums[0]
         eps = coherence_factor(budget.fibre, f, b) if self.nli.coherent else jnp.zeros_like(f)
-        nsr_nli = accumulate(self.nli, budget.nli, budget.power, eps)
+        nsr_nli = combine(self.nli, nli_sums, jnp.arange(1, n + 1, dtype=f.dtype)[:, None], eps[None, :])
         p1 = budget.power[0]
         zeros = jnp.zeros_like(f)
         nsr_roadm = zeros if self.roadm is None else _safe_ratio(self.roadm.nsr(f, b, 1.0), p1)
         nsr_trx = zeros if self.transceiver is None else jnp.broadcast_to(1.0 / self.transceiver.snr, f.shape)
-        nsr_ase = jnp.cumsum(budget.nsr_ase, axis=0)
         return LinkResult(
             frequency=f,
             symbol_rate=b,

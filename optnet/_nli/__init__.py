@@ -1,4 +1,4 @@
-from .base import AbstractNLIModel as AbstractNLIModel, SpanNLI as SpanNLI, accumulate as accumulate
+from .base import AbstractNLIModel as AbstractNLIModel, SpanNLI as SpanNLI
 from .base import coherence_factor as coherence_factor
 from .closed_form import ClosedFormGN as ClosedFormGN
 from .incoherent import IncoherentGN as IncoherentGN

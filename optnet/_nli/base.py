@@ -31,7 +31,7 @@ class SpanNLI(eqx.Module):
 
 
 class AbstractNLIModel(eqx.Module):
-    """A GN-type model of nonlinear interference in one span; see `accumulate` for many spans.
+    """A GN-type model of nonlinear interference in one span; see `combine` for many spans.
 
     **Fields (every concrete model has them):**
 
@@ -241,28 +241,15 @@ def asymptotic_kurtosis_term(span: ScaledSpan, leff2) -> Float[Array, "channels 
     return jnp.where(eye, 0.0, a)
 
 
-def accumulate(
-    model: AbstractNLIModel,
-    nli: SpanNLI,
-    power: Float[Array, "spans channels"],
-    eps: Float[Array, " channels"],
-) -> Float[Array, "spans channels"]:
-    """NLI noise-to-signal ratio at the end of each span (cumulative over spans).
+def combine(model: AbstractNLIModel, sums: SpanNLI, n, eps):
+    """NLI noise-to-signal ratio after `n` spans from the sums over those spans of each span's terms
+    (`sums.spm` holding eta_SPM,j P_j^2). For `n` identical spans with the same launch power the
+    sums are `n` times one span's terms.
 
     eta_n P_1^2 = sum_{j<=n} [(P_j)^2 eta_SPM,j n^eps + XPM_j] + Phi-terms, the coherent-SPM rule of
     the authors' code applied at every span count n; the modulation-format terms use span averages,
     reducing to Eq. (16) of Semrau et al. (JLT 37(19), 2019) for identical spans.
     """
-    n_spans = power.shape[0]
-    n = jnp.arange(1, n_spans + 1, dtype=power.dtype)[:, None]
-    sums = jax.tree.map(lambda x: jnp.cumsum(x, axis=0), SpanNLI(nli.spm * power**2, nli.xpm, nli.xpm_kurtosis, nli.asymptotic_kurtosis))
-    return combine(model, sums, n, eps[None, :])
-
-
-def combine(model: AbstractNLIModel, sums: SpanNLI, n, eps):
-    """NLI noise-to-signal ratio after `n` spans from the sums over those spans of each span's terms
-    (`sums.spm` holding eta_SPM,j P_j^2); see `accumulate`. For `n` identical spans with the same
-    launch power the sums are `n` times one span's terms."""
     spm = sums.spm * n**eps if model.coherent else sums.spm
     total = spm + sums.xpm
     if model.modulation_correction:
