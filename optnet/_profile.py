@@ -8,7 +8,7 @@ from jaxtyping import Array, Float
 
 from ._ansatz import ansatz, fit_ansatz, modes
 from ._fibre import Fibre
-from ._isrs import isrs_profile, isrs_rate
+from ._isrs import effective_length_grid, isrs_profile, isrs_rate
 
 
 class AbstractProfile(eqx.Module):
@@ -64,7 +64,8 @@ class IsrsProfile(AbstractProfile):
     frequency: Float[Array, " channels"]
 
     def samples(self, n_z):
-        z = jnp.linspace(0.0, 1.0, n_z + 1) * self.fibre.length
+        # equally spaced in L_eff: the ISRS factor is a function of L_eff(z), the loss exact
+        z = effective_length_grid(jnp.min(self.fibre.alpha(self.frequency)), self.fibre.length, n_z)
         return z, isrs_profile(self.fibre, self.frequency, self.power, z)
 
     def isrs_rate(self):

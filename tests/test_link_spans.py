@@ -16,10 +16,11 @@ DATA = pathlib.Path(__file__).resolve().parent / "data"
 FIELDS = ["nsr_ase", "nsr_nli", "nsr_roadm", "nsr_transceiver", "eta", "eta_spm_span", "nsr_xpm_span", "eps", "gain"]
 
 
-def _assert_same(result, name, rtol):
+def _assert_same(result, name, rtol, nli_rtol=None):
     ref = np.load(DATA / "link_regression_v0.npz")
     for k in FIELDS:
-        np.testing.assert_allclose(np.asarray(getattr(result, k)), ref[f"{name}/{k}"], rtol=rtol, atol=0, err_msg=f"{name}/{k}")
+        tol = nli_rtol if nli_rtol is not None and k in ("nsr_nli", "eta", "eta_spm_span", "nsr_xpm_span") else rtol
+        np.testing.assert_allclose(np.asarray(getattr(result, k)), ref[f"{name}/{k}"], rtol=tol, atol=0, err_msg=f"{name}/{k}")
 
 
 @pytest.mark.parametrize("cid", ["semrau2019_fig8_Pch_80", "modfmt_cband80_16QAM_20span", "semrau2019_fig6_6span_coh_ISRS"])
@@ -40,7 +41,9 @@ def test_stacked_and_numerical_equal_pre_restructuring_results():
     _assert_same(on.GNLink(spans, transceiver=on.Transceiver.from_db(22.0))(s), "stacked", 1e-12)
     link = on.GNLink.uniform(on.Fibre.from_datasheet(80.0), 3, nli=on.NumericalGN(n_z=32, n_nu=24),
                              roadm=on.Roadm.from_db(n_express=2), transceiver=on.Transceiver.from_db(22.0))
-    _assert_same(link(s), "numerical", 1e-12)
+    # the NLI moved by < 2e-3 (0.009 dB) when the ISRS profile's samples became equally spaced in
+    # L_eff rather than in z (a better grid); everything else is unchanged to 1e-12
+    _assert_same(link(s), "numerical", 1e-12, nli_rtol=2e-3)
 
 
 @pytest.mark.slow  # 20-35 s each: the regression against the pre-restructuring RamanLink
