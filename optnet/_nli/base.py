@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._atan import atan
 from .._fibre import Fibre
 from .._profile import AbstractProfile
 from .._spectrum import Spectrum
@@ -166,7 +167,7 @@ def _sinc_like(f, series, dseries, df):
 _asinhc = _sinc_like(jnp.arcsinh, lambda x: 1 - x**2 / 6 + 3 * x**4 / 40,
                      lambda x: -x / 3 + 3 * x**3 / 10 - 15 * x**5 / 56 + 35 * x**7 / 144,
                      lambda x: 1 / jnp.sqrt(1 + x**2))
-_atanc = _sinc_like(jnp.arctan, lambda x: 1 - x**2 / 3 + x**4 / 5,
+_atanc = _sinc_like(atan, lambda x: 1 - x**2 / 3 + x**4 / 5,
                     lambda x: -2 * x / 3 + 4 * x**3 / 5 - 6 * x**5 / 7 + 8 * x**7 / 9,
                     lambda x: 1 / (1 + x**2))
 
