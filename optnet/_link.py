@@ -25,33 +25,46 @@ def _safe_ratio(num, den):
 class LinkResult(eqx.Module):
     """Per-channel noise budget of a link. Noise-to-signal ratios (NSR) are linear.
 
-    **Fields:**
+    **Fields and views:**
 
     - `frequency` (Hz), `symbol_rate` (Bd), `power` (W, launch into span 1).
+    - `gsnr`: generalised SNR at the link end (linear): 1/(NSR_ASE + NSR_NLI + NSR_ROADM + NSR_TRX).
     - `span_power`: launch power into each span, W, `(spans, channels)` (carried span to span).
     - `nsr_ase`, `nsr_nli`: cumulative NSR at the end of each span, shape `(spans, channels)`.
     - `nsr_roadm`, `nsr_transceiver`: NSR of the ROADMs and the transceiver, per channel.
-    - `gsnr`: generalised SNR at the link end (linear): 1/(NSR_ASE + NSR_NLI + NSR_ROADM + NSR_TRX).
     - `eta`: NLI coefficient at the link end, 1/W^2 (P_NLI = eta P_1^3).
     - `eta_spm_span`, `nsr_xpm_span`: per-span SPM coefficient (1/W^2) and XPM NSR, `(spans, channels)`.
     - `eps`: SPM coherence factor per channel.
     - `gain`: lumped amplifier gain after each span, linear, `(spans, channels)` (1 without one).
+
+    The per-span and per-channel terms are stored packed (`per_span`, `per_channel`) and read as
+    views: a jitted call pays per output buffer (about 4 us each on CPU), more than the terms cost.
     """
 
     frequency: Float[Array, " channels"]
     symbol_rate: Float[Array, " channels"]
     power: Float[Array, " channels"]
-    span_power: Float[Array, "spans channels"]
-    nsr_ase: Float[Array, "spans channels"]
-    nsr_nli: Float[Array, "spans channels"]
-    nsr_roadm: Float[Array, " channels"]
-    nsr_transceiver: Float[Array, " channels"]
     gsnr: Float[Array, " channels"]
-    eta: Float[Array, " channels"]
-    eta_spm_span: Float[Array, "spans channels"]
-    nsr_xpm_span: Float[Array, "spans channels"]
-    eps: Float[Array, " channels"]
-    gain: Float[Array, "spans channels"]
+    per_span: Float[Array, "6 spans channels"]
+    per_channel: Float[Array, "4 channels"]
+
+    @classmethod
+    def pack(cls, frequency, symbol_rate, power, gsnr, *, span_power, nsr_ase, nsr_nli, eta_spm_span,
+             nsr_xpm_span, gain, nsr_roadm, nsr_transceiver, eta, eps) -> "LinkResult":
+        """A result from its terms, each as documented above."""
+        per_span = jnp.stack([span_power, nsr_ase, nsr_nli, eta_spm_span, nsr_xpm_span, gain])
+        return cls(frequency, symbol_rate, power, gsnr, per_span, jnp.stack([nsr_roadm, nsr_transceiver, eta, eps]))
+
+    span_power = property(lambda self: self.per_span[..., 0, :, :], doc="Launch power into each span, W.")
+    nsr_ase = property(lambda self: self.per_span[..., 1, :, :], doc="Cumulative ASE NSR after each span.")
+    nsr_nli = property(lambda self: self.per_span[..., 2, :, :], doc="Cumulative NLI NSR after each span.")
+    eta_spm_span = property(lambda self: self.per_span[..., 3, :, :], doc="Per-span SPM coefficient, 1/W^2.")
+    nsr_xpm_span = property(lambda self: self.per_span[..., 4, :, :], doc="Per-span XPM NSR.")
+    gain = property(lambda self: self.per_span[..., 5, :, :], doc="Lumped amplifier gain after each span, linear.")
+    nsr_roadm = property(lambda self: self.per_channel[..., 0, :], doc="NSR of the ROADM passes.")
+    nsr_transceiver = property(lambda self: self.per_channel[..., 1, :], doc="NSR of the transceiver.")
+    eta = property(lambda self: self.per_channel[..., 2, :], doc="NLI coefficient at the link end, 1/W^2.")
+    eps = property(lambda self: self.per_channel[..., 3, :], doc="SPM coherence factor per channel.")
 
     # Properties index from the end (`[..., -1, :]`), so they also work on a batch of results
     # (a vmapped link call gives every field a leading batch axis).
@@ -310,21 +323,18 @@ class GNLink(eqx.Module):
         zeros = jnp.zeros_like(f)
         nsr_roadm = zeros if self.roadm is None else _safe_ratio(self.roadm.nsr(f, b, 1.0), p1)
         nsr_trx = zeros if self.transceiver is None else jnp.broadcast_to(1.0 / self.transceiver.snr, f.shape)
-        return LinkResult(
-            frequency=f,
-            symbol_rate=b,
-            power=p1,
+        return LinkResult.pack(
+            f, b, p1, 1.0 / (nsr_ase[-1] + nsr_nli[-1] + nsr_roadm + nsr_trx),
             span_power=budget.power,
             nsr_ase=nsr_ase,
             nsr_nli=nsr_nli,
-            nsr_roadm=nsr_roadm,
-            nsr_transceiver=nsr_trx,
-            gsnr=1.0 / (nsr_ase[-1] + nsr_nli[-1] + nsr_roadm + nsr_trx),
-            eta=_safe_ratio(nsr_nli[-1], p1**2),
             eta_spm_span=budget.nli.spm,
             nsr_xpm_span=budget.nli.xpm,
-            eps=eps,
             gain=budget.gain,
+            nsr_roadm=nsr_roadm,
+            nsr_transceiver=nsr_trx,
+            eta=_safe_ratio(nsr_nli[-1], p1**2),
+            eps=eps,
         )
 
     def gsnr(self, spectrum: Spectrum) -> Float[Array, " channels"]:
