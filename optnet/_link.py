@@ -319,12 +319,15 @@ class GNLink(eqx.Module):
         budget, (nsr_ase, nli_sums) = budgets[0], sums[0]
         eps = coherence_factor(budget.fibre, f, b) if self.nli.coherent else jnp.zeros_like(f)
         nsr_nli = combine(self.nli, nli_sums, jnp.arange(1, n + 1, dtype=f.dtype)[:, None], eps[None, :])
+        # the link end on its own (same values), so that a caller of `.gsnr` alone (and its
+        # gradient) never touches the per-span rows
+        nli_end = combine(self.nli, jax.tree.map(lambda x: x[-1], nli_sums), jnp.asarray(n, f.dtype), eps)
         p1 = budget.power[0]
         zeros = jnp.zeros_like(f)
         nsr_roadm = zeros if self.roadm is None else _safe_ratio(self.roadm.nsr(f, b, 1.0), p1)
         nsr_trx = zeros if self.transceiver is None else jnp.broadcast_to(1.0 / self.transceiver.snr, f.shape)
         return LinkResult.pack(
-            f, b, p1, 1.0 / (nsr_ase[-1] + nsr_nli[-1] + nsr_roadm + nsr_trx),
+            f, b, p1, 1.0 / (nsr_ase[-1] + nli_end + nsr_roadm + nsr_trx),
             span_power=budget.power,
             nsr_ase=nsr_ase,
             nsr_nli=nsr_nli,
