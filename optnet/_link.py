@@ -9,7 +9,7 @@ from ._amplifier import Edfa, Roadm, Transceiver
 from ._checks import Rules, enforce, readable_errors, stack_modules
 from ._fibre import Fibre
 from ._nli import AbstractNLIModel, ClosedFormGN
-from ._nli.base import FibreSummary, SpanNLI, combine, coherence_factor
+from ._nli.base import FibreSummary, SpanNLI, coherence_factor, combine
 from ._span import AbstractSpan, FibreSpan
 from ._spectrum import Spectrum
 from ._throughput import format_throughput, shannon_throughput

@@ -5,10 +5,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._quadrature import gauss_legendre
-from .._spectrum import Spectrum, raised_cosine_spectrum
 from .._isrs import effective_length_grid
 from .._profile import AbstractProfile
+from .._quadrature import gauss_legendre
+from .._spectrum import Spectrum, raised_cosine_spectrum
 from .base import _KM, AbstractNLIModel, ScaledSpan, SpanNLI, asymptotic_kurtosis_term
 
 
