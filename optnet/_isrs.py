@@ -22,9 +22,10 @@ def effective_length(alpha, z):
     return -jnp.expm1(-alpha * z) / alpha
 
 
-def effective_length_grid(alpha, length, n: int) -> Float[Array, " z"]:
-    """n + 1 points from 0 to `length` (m), equally spaced in effective length L_eff(z) for the
-    attenuation `alpha` (1/m): dense where the ISRS factor, a function of L_eff(z), changes."""
+def effective_length_grid(fibre: Fibre, n: int) -> Float[Array, " z"]:
+    """n + 1 points from 0 to the fibre's length (m), equally spaced in effective length L_eff(z)
+    for its lowest attenuation: dense where the ISRS factor, a function of L_eff(z), changes."""
+    alpha, length = jnp.min(fibre.attenuation), fibre.length
     u = jnp.linspace(0.0, 1.0, n + 1)
     z = -jnp.log1p(-u * -jnp.expm1(-alpha * length)) / alpha
     return z.at[-1].set(length)

@@ -336,7 +336,7 @@ class GNLink(eqx.Module):
             gain=budget.gain,
             nsr_roadm=nsr_roadm,
             nsr_transceiver=nsr_trx,
-            eta=_safe_ratio(nsr_nli[-1], p1**2),
+            eta=_safe_ratio(nli_end, p1**2),
             eps=eps,
         )
 

@@ -65,7 +65,7 @@ class IsrsProfile(AbstractProfile):
 
     def samples(self, n_z):
         # equally spaced in L_eff: the ISRS factor is a function of L_eff(z), the loss exact
-        z = effective_length_grid(jnp.min(self.fibre.alpha(self.frequency)), self.fibre.length, n_z)
+        z = effective_length_grid(self.fibre, n_z)
         return z, isrs_profile(self.fibre, self.frequency, self.power, z)
 
     def isrs_rate(self):

@@ -92,7 +92,7 @@ class NumericalGN(AbstractNLIModel):
 
     def _grid(self, profile: AbstractProfile):
         if self.linearised_profile:
-            z = effective_length_grid(jnp.min(profile.fibre.attenuation), profile.fibre.length, self.n_z)
+            z = effective_length_grid(profile.fibre, self.n_z)
             return z, profile.mode_samples(z)
         return profile.samples(self.n_z)
 
