@@ -26,6 +26,13 @@ def best_of(fn, *args, reps: int) -> float:
     return 1e3 * best
 
 
+def best_interleaved(*calls, reps: int, rounds: int = 5) -> list[float]:
+    """`best_of` each `(fn, *args)` in `calls`, in interleaved rounds (a busy machine slows them
+    alike); the best of the rounds for each, ms."""
+    times = [[best_of(fn, *args, reps=reps) for fn, *args in calls] for _ in range(rounds)]
+    return [min(column) for column in zip(*times)]
+
+
 def main():
     print(f"jax {jax.__version__}, {jax.devices()[0].platform}, {'float64' if jax.config.jax_enable_x64 else 'float32'}")
     print(f"{'channels':>8} {'what':>38} {'public [ms]':>12} {'kernel [ms]':>12} {'ratio':>6}")
@@ -47,9 +54,7 @@ def main():
             ("64 scenarios: filter_jit(filter_vmap)", lambda: public_batch(batch), lambda: kernel_batch(link, batch)),
         ]
         for name, public, bare in rows:
-            # interleaved rounds, best of each: a busy machine slows both alike
-            rounds = [(best_of(public, reps=reps), best_of(bare, reps=reps)) for _ in range(5)]
-            tp, tk = min(r[0] for r in rounds), min(r[1] for r in rounds)
+            tp, tk = best_interleaved((public,), (bare,), reps=reps)
             print(f"{n:>8} {name:>38} {tp:>12.3f} {tk:>12.3f} {tp / tk:>6.2f}")
 
 

@@ -14,7 +14,7 @@ import jax.numpy as jnp  # noqa: E402
 from scipy.constants import h  # noqa: E402
 
 import optnet as on  # noqa: E402
-from dispatch import best_of  # noqa: E402  (benchmarks/ is on the path when run as a script)
+from dispatch import best_interleaved, best_of  # noqa: E402  (benchmarks/ is on the path when run as a script)
 
 try:
     from xlron.environments.gn_model.isrs_gn_model import isrs_gn_model_uniform
@@ -68,13 +68,8 @@ def main():
             return p / (20 * 10**0.5 * h * f * b * (gain - 1) + nli)
 
         xf, xg = jax.jit(xlron), jax.jit(jax.grad(lambda p: jnp.sum(jnp.log2(1 + xlron(p)))))
-        # interleaved, best of several rounds each: a busy machine slows both alike
-        ours, theirs = [], []
-        for _ in range(5):
-            ours.append((best_of(forward, link, s, reps=reps), best_of(gradient, link, s, s.power, reps=reps)))
-            theirs.append((best_of(xf, s.power, reps=reps), best_of(xg, s.power, reps=reps)))
-        row["fwd"], row["grad"] = min(o[0] for o in ours), min(o[1] for o in ours)
-        tf, tg = min(o[0] for o in theirs), min(o[1] for o in theirs)
+        row["fwd"], row["grad"], tf, tg = best_interleaved(
+            (forward, link, s), (gradient, link, s, s.power), (xf, s.power), (xg, s.power), reps=reps)
         print(f"{n:4d} ch XLRON:  forward {tf:.3f} ms, gradient {tg:.3f} ms, {fusions(xf, s.power)} fusions, "
               f"compile {compile_time(xlron, s.power):.2f} s -> optnet/XLRON forward {row['fwd'] / tf:.2f}, "
               f"gradient {row['grad'] / tg:.2f}")
