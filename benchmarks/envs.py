@@ -16,20 +16,33 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def random_masked(key, mask):
-    return jnp.argmax(jnp.where(mask, jax.random.uniform(key, mask.shape), -1.0))
+def random_masked(u, mask):
+    """The j-th feasible action, j = floor(u x their count) for a uniform u: uniform among them.
+    Counted by rows of 32 actions, then within the row (two short prefix sums)."""
+    n = mask.shape[0]
+    rows = -(-n // 32)
+    m = jnp.pad(mask, (0, rows * 32 - n)).reshape(rows, 32).astype(jnp.int32)
+    per_row = jnp.sum(m, axis=1)
+    before = jnp.cumsum(per_row)
+    j = jnp.floor(u * before[-1]).astype(jnp.int32)
+    r = jnp.argmax(before > j)
+    return r * 32 + jnp.argmax(jnp.cumsum(m[r]) > j - (before[r] - per_row[r]))
 
 
 def rollout(og, params, key, n):
-    _, state = og.reset(key, params)
+    """n steps of a random masked policy in a `lax.scan`; the policy's uniforms and the step keys
+    are drawn up front (as an agent's actions would come from outside the env)."""
+    k_reset, k_steps, k_policy = jax.random.split(key, 3)
+    _, state = og.reset(k_reset, params)
 
-    def body(state, k):
-        k1, k2 = jax.random.split(k)
-        obs, state, reward, done, info = og.step(k2, state, random_masked(k1, state.mask), params)
+    def body(state, x):
+        u, k = x
+        obs, state, reward, done, info = og.step(k, state, random_masked(u, state.mask), params)
         bad = ~jnp.all(jnp.isfinite(obs)) | ~jnp.isfinite(reward) | (info["reason"] < 0) | (info["reason"] >= 7)
         return state, (info["accepted"], bad)
 
-    state, (accepted, bad) = jax.lax.scan(body, state, jax.random.split(key, n))
+    xs = (jax.random.uniform(k_policy, (n,)), jax.random.split(k_steps, n))
+    state, (accepted, bad) = jax.lax.scan(body, state, xs)
     return jnp.mean(accepted), jnp.sum(bad)
 
 

@@ -125,6 +125,7 @@ from ._traffic import (
     ksp_first_fit as ksp_first_fit,
     poisson_requests as poisson_requests,
 )
+from ._random import random_bits as random_bits, split_key as split_key
 from ._sweep import sweep as sweep
 from ._qot_rmsa import QotAllocation as QotAllocation, qot_first_fit as qot_first_fit
 from ._direct_rsa import DirectRsaResult as DirectRsaResult, RsaProblem as RsaProblem, direct_rsa as direct_rsa, first_fit_logits as first_fit_logits, accepted_requests as accepted_requests

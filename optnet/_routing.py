@@ -164,12 +164,23 @@ def window_sum(x, width):
     return jnp.take_along_axis(c, jnp.broadcast_to(end, c.shape[:-1] + (n,)), axis=-1) - c[..., :n]
 
 
-def free_blocks(free: Bool[Array, "... slots"], width, band=None) -> Bool[Array, "... slots"]:
+def free_blocks(free: Bool[Array, "... slots"], width, band=None, *, max_width: int | None = None) -> Bool[Array, "... slots"]:
     """True at slot s if slots s..s+width-1 are all free (`width` broadcasts against the leading
-    axes) and, given the `band` index of each slot, inside one band."""
+    axes) and, given the `band` index of each slot, inside one band.
+
+    `max_width` (static, optional): a bound on the widths that fit the grid (wider ones never fit).
+    Up to 32, the test is written out as that many shifted ANDs, one fused kernel, instead of a
+    prefix sum (a dozen kernels: on CPU each costs microseconds)."""
     n = free.shape[-1]
-    end = jnp.arange(n) + jnp.asarray(width)[..., None]
-    ok = (end <= n) & (window_sum((~free).astype(jnp.int32), width) == 0)
+    width = jnp.asarray(width)
+    end = jnp.arange(n) + width[..., None]
+    if max_width is not None and max_width <= 32:
+        padded = jnp.concatenate([free, jnp.zeros(free.shape[:-1] + (max_width,), bool)], axis=-1)
+        ok = (end <= n) & (width[..., None] <= max_width)
+        for j in range(max_width):
+            ok = ok & (padded[..., j:j + n] | (j >= width[..., None]))
+    else:
+        ok = (end <= n) & (window_sum((~free).astype(jnp.int32), width) == 0)
     if band is not None:
         band = jnp.asarray(band)
         ok = ok & (band[jnp.clip(end - 1, 0, n - 1)] == band)

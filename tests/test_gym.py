@@ -189,9 +189,10 @@ def test_gn_mask_matches_brute_force(gn_run):
     q = params.qot
 
     @jax.jit
-    def after(state, action):
+    def after(state, action, fmt):
+        """Every lightpath's NSR x its threshold with the request placed at `action` in format
+        `fmt`, and the new lightpath's row."""
         p, s = action // params.n_slots, action % params.n_slots
-        fmt = state.choice[p, s]
         row = params.paths.pair(state.source, state.destination)
         links = params.paths.links[row, p]
         width, data = _rmsa._width(state.bit_rate, fmt, row, p, params)
@@ -200,25 +201,37 @@ def test_gn_mask_matches_brute_force(gn_run):
         rows = jnp.where(t.route >= 0, t.route, params.n_links)
         idx = (rows, t.data_slots[:, None] - 1, t.first_slot[:, None])
         own = jnp.sum(q.base[idx] + placed.field[idx], axis=1) + t.terminal
-        return jnp.where(t.active, own * t.threshold, 0.0)
+        return jnp.where(t.active, own * t.threshold, 0.0), jnp.argmin(state.lightpaths.active), width
 
     next_request = jax.jit(lambda key, state: _rmsa._next_request(key, state, params))
+    n_formats = params.threshold.shape[0]
     checked = {0: 0, 4: 0}
+    formats_checked = 0
     for seed in range(200):  # requests on the loaded network, until both kinds were seen
         if min(checked.values()) >= 8:
             break
         state = next_request(jax.random.PRNGKey(seed), state)  # the next request, same network
         reason = np.asarray(state.reason).reshape(-1)
+        free = np.asarray(state.free)
         for code in (0, 4):
             actions = np.flatnonzero(reason == code)[:4]
             for a in actions.astype(np.int32):
-                worst = float(jnp.max(after(state, a)))
-                if code == 0:
-                    assert worst <= 1 + 1e-9
-                else:
-                    assert worst > 1 / 1.01  # the inverse kernel is conservative by <= 0.7 %
+                if code == 0:  # the chosen format keeps everyone above threshold
+                    ratio, _, _ = after(state, a, state.choice.reshape(-1)[a])
+                    assert float(jnp.max(ratio)) <= 1 + 1e-9
+                else:  # every format whose slots are free and that meets its own threshold plus
+                    # margin breaks an established lightpath (the inverse kernel is conservative by <= 0.7 %)
+                    p, s = divmod(int(a), params.n_slots)
+                    for f in range(n_formats):
+                        ratio, row, width = after(state, a, jnp.int32(f))
+                        ratio, width = np.asarray(ratio), int(width)
+                        if s + width > params.n_slots or not free[p, s:s + width].all():
+                            continue
+                        if ratio[row] * float(params.margin) <= 1.0:
+                            assert np.delete(ratio, int(row)).max() > 1 / 1.01
+                            formats_checked += 1
                 checked[code] += 1
-    assert checked[0] > 0 and checked[4] > 0, checked
+    assert checked[0] > 0 and checked[4] > 0 and formats_checked >= checked[4], (checked, formats_checked)
 
 
 def test_bad_arguments():

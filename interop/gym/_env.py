@@ -47,7 +47,7 @@ def _jitted(params_packing: Packing, state_packing: Packing):
     @jax.jit
     def reset(key, params_buffers):
         params = params_packing.unpack(params_buffers)
-        key, sub = jax.random.split(key)
+        key, sub = on.split_key(key)
         obs, state = _rmsa.reset(sub, params)
         return key, state_packing.pack(state), jnp.concatenate([obs.astype(state.time.dtype), state.mask.astype(state.time.dtype)])
 
@@ -55,7 +55,7 @@ def _jitted(params_packing: Packing, state_packing: Packing):
     def step(key, state_buffers, action, params_buffers):
         params = params_packing.unpack(params_buffers)
         state = state_packing.unpack(state_buffers)
-        key, sub = jax.random.split(key)
+        key, sub = on.split_key(key)
         obs, state, reward, done, info = _rmsa.step(sub, state, action, params)
         dtype = state.time.dtype
         return key, state_packing.pack(state), jnp.concatenate([obs.astype(dtype), state.mask.astype(dtype), _info_vector(info, reward, done, dtype)])
@@ -153,7 +153,11 @@ class RMSAEnv(gymnasium.Env):
         n_obs, n_actions = self._n_obs, self._n_actions
         self._mask = out[n_obs:n_obs + n_actions].astype(bool)
         tail = out[n_obs + n_actions:]
-        info = {k: v.item() for k, v in _info_dict(tail).items()}
+        values = tail.tolist()  # Python scalars at once (per-key numpy conversions cost more than the step)
+        info = {k: int(v) for k, v in zip(_INT_INFO, values)}
+        info["accepted"] = bool(info["accepted"])
+        info.update(zip(_FLOAT_INFO, values[len(_INT_INFO):]))
+        info["bit_rate"] *= 1e9
         info["reason_text"] = REASONS[info["reason"]]
         info["action_mask"] = self._mask.copy()
         return out[:n_obs].astype(np.float32), float(tail[-2]), False, bool(tail[-1]), info

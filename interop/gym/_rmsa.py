@@ -38,6 +38,7 @@ class RMSAParams(eqx.Module):
     densest first), `bits_per_symbol` (per format), `margin` (linear), plus static settings:
     `longest` (the longest candidate path, m),
     `qot_mode`, `reward`, `n_links`, `n_slots`, `slot_width` (Hz), `bit_rate_gbps` (range),
+    `max_width` (the most slots a request can take, guard included, when it fits),
     `guard` (slots), `roll_off`, `polarisations`, `episode_length` (requests), `capacity`
     (lightpath table rows, "gn" mode), `observe_spectrum`.
     """
@@ -62,6 +63,7 @@ class RMSAParams(eqx.Module):
     episode_length: int = eqx.field(static=True)
     capacity: int = eqx.field(static=True)
     observe_spectrum: bool = eqx.field(static=True)
+    max_width: int = eqx.field(static=True)
 
     @property
     def k(self) -> int:
@@ -178,11 +180,17 @@ def rmsa_params(
             raise ValueError(f"A {hi} Gb/s request needs {d_max + guard} slots at the sparsest format; the grid has {grid.n_slots}.")
         qot = qot_tables(network, int(d_max), paths.links.shape[-1], power_per_slot=power_per_slot, roll_off=roll_off)
     band = jnp.asarray(grid.band) if len(grid.bands) > 1 else None
+    if qot_mode == "gn":
+        max_width = int(d_max) + guard
+    else:  # the sparsest format any candidate path reaches with (none: nothing fits)
+        reached = np.asarray(paths.bits_per_symbol)[np.asarray(paths.valid)]
+        reached = reached[reached > 0]
+        max_width = math.ceil(hi * 1e9 / (reached.min() * grid.slot_width) - 1e-9) + guard if reached.size else 1
     return RMSAParams(
         paths, jnp.asarray(float(load)), band, qot, jnp.asarray(threshold), jnp.asarray(bps, jnp.int32),
         jnp.asarray(10 ** (margin_db / 10)), float(max(np.max(np.asarray(paths.length)), 1.0)), qot_mode, reward, network.n_links, grid.n_slots,
         float(grid.slot_width), (lo, hi), guard, float(roll_off), polarisations, episode_length, int(capacity),
-        observe_spectrum,
+        observe_spectrum, max_width,
     )
 
 
@@ -383,7 +391,7 @@ def _candidates(state: RMSAState, params: RMSAParams) -> RMSAState:
     dtype = state.time.dtype
     if params.qot_mode == "reach":
         width = on.slots_needed(state.bit_rate, params.paths.bits_per_symbol[row], slot_width=params.slot_width, guard=params.guard)
-        ok = on.free_blocks(free, width, params.band) & valid[:, None]
+        ok = on.free_blocks(free, width, params.band, max_width=params.max_width) & valid[:, None]
         choice = jnp.zeros((k, n_slots), jnp.int32)
         margin_db = jnp.zeros((k, n_slots), dtype)
         reason = jnp.where(ok, _OK, _SPECTRUM)
@@ -417,7 +425,7 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     width = data + params.guard
     n_formats = data.shape[0]
     spectrum = on.free_blocks(jnp.broadcast_to(free[:, None, :], (k, n_formats, n_slots)),
-                              jnp.broadcast_to(width, (k, n_formats)), params.band)  # (k, F, S)
+                              jnp.broadcast_to(width, (k, n_formats)), params.band, max_width=params.max_width)  # (k, F, S)
     rows = jnp.where(links >= 0, links, n_links)  # (k, hops)
     # summed over each path's links by a product with the paths' link incidence (dense beats gathers)
     incidence = jnp.sum(jax.nn.one_hot(links, n_links + 1, dtype=state.field.dtype), axis=1)  # (k, links + 1)

@@ -10,6 +10,8 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
+import optnet as on
+
 from . import _rmsa
 from ._env import _N_INFO, _info_dict, _info_vector, _params, _spaces
 from ._packing import Packing
@@ -23,7 +25,7 @@ def _jitted(params_packing: Packing, state_packing: Packing):
 
 def _reset_all(params_packing, state_packing, keys, params_buffers):
     params = params_packing.unpack(params_buffers)
-    keys, subs = jax.vmap(jax.random.split, out_axes=1)(keys)
+    keys, subs = jax.vmap(on.split_key, out_axes=1)(keys)
     obs, state = jax.vmap(_rmsa.reset, in_axes=(0, None))(subs, params)
     dtype = state.time.dtype
     return keys, state_packing.pack(state), jnp.concatenate([obs.astype(dtype), state.mask.astype(dtype)], axis=1)
@@ -32,7 +34,7 @@ def _reset_all(params_packing, state_packing, keys, params_buffers):
 def _step_all(params_packing, state_packing, keys, state_buffers, actions, params_buffers):
     params = params_packing.unpack(params_buffers)
     state = state_packing.unpack(state_buffers)
-    keys, step_keys, reset_keys = jax.vmap(lambda k: tuple(jax.random.split(k, 3)))(keys)
+    keys, step_keys, reset_keys = jax.vmap(lambda k: tuple(on.split_key(k, 3)))(keys)
     obs, state, reward, done, info = jax.vmap(_rmsa.step, in_axes=(0, 0, 0, None))(step_keys, state, actions, params)
 
     # same-step autoreset; the envs of one vector env end their episodes together, so the
