@@ -1,7 +1,7 @@
 """Throughput of the RMSA environments on NSFNET (k = 5, 100 slots, 250 Erlang), post-compile, with
 a random masked policy: as a single Gymnasium env (`RMSAEnv.step`, the mask from the previous
 step) and as pure JAX (`interop.gym.step` in a jitted `lax.scan`, vmapped over 64 envs), in both
-QoT modes ("gn": per-step GN-model masking; "reach": the reach table). `--soak` adds 1e5 random
+QoT modes ("gn": per-step GN-model masking; "reach": the reach table); the best of 3 rounds. `--soak` adds 1e5 random
 masked steps per mode (pure JAX, 100 envs x 1,000 steps) checking that no observation or reward is
 NaN and that every request gets a known outcome. `--blocking` runs KSP-FF through the env (reach
 mode, the mask's first feasible action) at 250 E: 10 seeds x 20,000 requests after 3,000, against
@@ -14,6 +14,8 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+ROUNDS = 3
 
 
 def random_masked(u, mask):
@@ -71,15 +73,16 @@ def main():
         env.step(int(np.flatnonzero(info["action_mask"])[0]))
         compile_single = time.perf_counter() - t0
         mask = env.action_masks()
-        accepted = 0
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
-            choices = np.flatnonzero(mask)
-            obs, reward, terminated, truncated, info = env.step(int(choices[rng.integers(choices.size)]))
-            mask = info["action_mask"]
-            accepted += info["accepted"]
-        rate = args.steps / (time.perf_counter() - t0)
-        print(f"{mode:>6} {'Gymnasium env, 1':>26} {rate:>10.0f} {compile_single:>12.1f} {accepted / args.steps:>9.3f}"
+        accepted, rate = 0, 0.0
+        for _ in range(ROUNDS):  # the best round: this machine is shared and noisy
+            t0 = time.perf_counter()
+            for _ in range(args.steps):
+                choices = np.flatnonzero(mask)
+                obs, reward, terminated, truncated, info = env.step(int(choices[rng.integers(choices.size)]))
+                mask = info["action_mask"]
+                accepted += info["accepted"]
+            rate = max(rate, args.steps / (time.perf_counter() - t0))
+        print(f"{mode:>6} {'Gymnasium env, 1':>26} {rate:>10.0f} {compile_single:>12.1f} {accepted / (ROUNDS * args.steps):>9.3f}"
               f"   (tables and paths built in {build:.1f} s)")
         params = env.params
         for batch, n in ((1, 2000), (64, 500)):
@@ -88,9 +91,11 @@ def main():
             t0 = time.perf_counter()
             jax.block_until_ready(run(keys))
             compile_time = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            acc, bad = jax.block_until_ready(run(keys))
-            rate = batch * n / (time.perf_counter() - t0)
+            rate = 0.0
+            for _ in range(ROUNDS):
+                t0 = time.perf_counter()
+                acc, bad = jax.block_until_ready(run(keys))
+                rate = max(rate, batch * n / (time.perf_counter() - t0))
             print(f"{mode:>6} {f'pure JAX, vmap {batch}':>26} {rate:>10.0f} {compile_time:>12.1f} {float(acc.mean()):>9.3f}")
         if args.soak:
             run = jax.jit(jax.vmap(lambda key: rollout(og, params, key, 1000)))

@@ -114,6 +114,40 @@ def test_ring_with_roadms_and_automatic_design(equipment):
     assert 10 * np.log10(float(roadm.noise_figure)) == pytest.approx(equipment.noise_figure_db("var_medium", 20.0))
 
 
+def test_add_drop_osnr_as_gnpy_receiver_sums_it():
+    """GNPy's receiver adds 1/OSNR of the transmitter and of the add and drop paths (each in 0.1 nm,
+    scaled to the symbol rate): add and drop are `add_drop_osnr` + 3.01 dB each unless a
+    `roadm-path-impairments` profile sets them; a network without ROADMs has the transmitter only."""
+    from optnet.io import GnpyError, load_gnpy_network
+
+    eqpt = json.loads((DATA / "eqpt_config.json").read_text())
+    eqpt["Edfa"] = [e for e in eqpt["Edfa"] if e["type_def"] != "advanced_model"]  # its file is relative to DATA
+    ratio = 32e9 / 12.5e9  # SI baud rate / 0.1 nm
+
+    def snr_db(eq, topology="ring.json"):
+        return 10 * math.log10(float(load_gnpy_network(DATA / topology, eq).network.transceiver.snr))
+
+    # tx_osnr 40 dB, add_drop_osnr 38 dB (GNPy: 41.01 dB at add and at drop)
+    assert snr_db(eqpt) == pytest.approx(-10 * math.log10(ratio * (10**-4.0 + 2 * 10 ** -((38 + 10 * math.log10(2)) / 10))), abs=1e-9)
+    profiled = copy.deepcopy(eqpt)
+    band = {"lower-frequency": 191.3e12, "upper-frequency": 196.1e12}
+    profiled["Roadm"][0]["roadm-path-impairments"] = [
+        {"roadm-path-impairments-id": 0, "roadm-express-path": [{"frequency-range": band, "roadm-maxloss": 16.5}]},
+        {"roadm-path-impairments-id": 1, "roadm-add-path": [{"frequency-range": band, "roadm-osnr": 41}]},
+        {"roadm-path-impairments-id": 2, "roadm-add-path": [{"frequency-range": band, "roadm-osnr": 20}]},  # not the first
+    ]  # no drop-path profile: the drop path keeps add_drop_osnr + 3.01 dB
+    assert snr_db(profiled) == pytest.approx(
+        -10 * math.log10(ratio * (10**-4.0 + 10**-4.1 + 10 ** -((38 + 10 * math.log10(2)) / 10))), abs=1e-9)
+    profiled["Roadm"][0]["roadm-path-impairments"][0]["roadm-express-path"][0]["roadm-osnr"] = 35
+    with pytest.raises(GnpyError, match="express-path `roadm-osnr`"):
+        snr_db(profiled)
+    assert snr_db(eqpt, "p2p.json") == pytest.approx(40 - 10 * math.log10(ratio), abs=1e-9)  # no ROADM: no add/drop
+    ring = json.loads((DATA / "ring.json").read_text())
+    ring["elements"][0].setdefault("params", {})["add_drop_osnr"] = 30
+    with pytest.raises(GnpyError, match="add_drop_osnr` differ"):
+        load_gnpy_network(ring, eqpt)
+
+
 def _topology():
     return json.loads((DATA / "p2p.json").read_text())
 

@@ -20,14 +20,13 @@ INVERSE_GRID = np.logspace(*INVERSE_LOG10)
 
 def kernel_reach(reach, victim, new, allowed):
     """How many leading offsets of the kernel row (victim, new) exceed `allowed`, conservatively:
-    at the grid level at or below `allowed` (so at most 0.7 % below it); all of them where
-    `allowed` <= 0 or is below the grid, none where it is above."""
+    at the grid level at or below `allowed` (so at most 0.7 % below it); those above the grid's
+    lowest level (1e-12) where `allowed` is below it or <= 0, none where it is above the grid."""
     lo, hi, n = INVERSE_LOG10
     level = jnp.floor((jnp.log10(jnp.maximum(allowed, 1e-30)) - lo) / ((hi - lo) / (n - 1)))
     row = (victim * reach.shape[1] + new) * n  # one flat gather (several index arrays cost more)
-    flat = reach.reshape(-1)
-    inside = flat[row + jnp.clip(level, 0, n - 1).astype(jnp.int32)]
-    return jnp.where(level < 0, flat[row], jnp.where(level >= n, 0, inside))
+    inside = reach.reshape(-1)[row + jnp.clip(level, 0, n - 1).astype(jnp.int32)]
+    return jnp.where(level >= n, 0, inside)
 
 
 class QotTables(eqx.Module):

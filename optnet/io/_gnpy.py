@@ -338,8 +338,10 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
       one with the largest gain_flatmax; the uids are listed in `GnpyLink.auto_amplifiers`.
 
     A booster (an `Edfa` right after a `Roadm`, before the line's first fibre) sets the NF of the
-    network's `Roadm` (see `GnpyLink.booster`). Not read yet, with a clear error: `RamanFiber`
-    elements and amplifiers before the first fibre after a `Transceiver`.
+    network's `Roadm` (see `GnpyLink.booster`). The network's `Transceiver` SNR sums, as GNPy's
+    receiver does, the SI `tx_osnr` and, with ROADMs, the add and drop paths' OSNR (each in 0.1 nm;
+    see `_add_drop_osnr_db`). Not read yet, with a clear error: `RamanFiber` elements and amplifiers
+    before the first fibre after a `Transceiver`.
     """
     eq = equipment if isinstance(equipment, GnpyEquipment) else load_gnpy_equipment(equipment)
     data, path = _read(topology, "topology")
@@ -416,11 +418,15 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
                                 symbol_rate=si["baud_rate"], power_dbm=power, roll_off=si.get("roll_off", 0.0))
     slot = 12.5e9 if abs(spacing / 12.5e9 - round(spacing / 12.5e9)) < 1e-9 else spacing
     grid = SlotGrid(((si["f_min"] + 0.5 * spacing, int(round(n * spacing / slot))),), slot)
-    tx = None
-    if "tx_osnr" in si:  # OSNR in 0.1 nm (12.5 GHz) -> SNR in the symbol-rate bandwidth
-        tx = Transceiver.from_db(si["tx_osnr"] - 10 * math.log10(si["baud_rate"] / 12.5e9))
-    links = _common_structure(links)
     has_roadm = any(kind(u) == "Roadm" for u in nodes)
+    # the receiver's added noise, each an OSNR in 0.1 nm (12.5 GHz), in the symbol-rate bandwidth:
+    # the transmitter's, and the add and drop paths' when the lightpaths start and end at ROADMs
+    osnr_db = ([si["tx_osnr"]] if "tx_osnr" in si else []) + (
+        _add_drop_osnr_db(eq, [elements[u] for u in nodes if kind(u) == "Roadm"], where) if has_roadm else [])
+    tx = None
+    if osnr_db:
+        tx = Transceiver(1.0 / (si["baud_rate"] / 12.5e9 * sum(10 ** (-x / 10) for x in osnr_db)))
+    links = _common_structure(links)
     first = links[0].spans[0]
     network = Network(top, fibre=first.fibre, amplifier=first.amplifier, nli=nli, transceiver=tx, grid=grid,
                       roadm=_roadm(eq, [l.booster for l in links if l.booster is not None]) if has_roadm else _no_roadm(),
@@ -529,6 +535,40 @@ def _roadm(eq: GnpyEquipment, boosters: list[AmplifierVariety]) -> Roadm:
     return Roadm.from_db(loss, loss, nf)
 
 
+def _add_drop_osnr_db(eq: GnpyEquipment, roadms: list[dict], where: str) -> list[float]:
+    """The OSNRs (dB in 0.1 nm) of the add and the drop path, as GNPy's receiver sums them
+    (`topology.request.propagate`, `Transceiver.update_snr`): for each path type, the `roadm-osnr`
+    of the first profile of that type in the equipment's `roadm-path-impairments` if there is one,
+    else `add_drop_osnr` + 10 log10 2 (so add and drop together count `add_drop_osnr` once). An
+    element's `params.add_drop_osnr` overrides the equipment's; optnet's `Network` has one
+    transceiver SNR, so the ROADMs must agree. Express-path OSNRs, which GNPy counts at every ROADM
+    passed, are refused."""
+    first = {}
+    for profile in eq.roadm.get("roadm-path-impairments") or []:
+        for key in ("roadm-add-path", "roadm-drop-path", "roadm-express-path"):
+            if key in profile and key not in first:
+                first[key] = profile[key]
+    if any(e.get("roadm-osnr") is not None for e in first.get("roadm-express-path", [])):
+        raise GnpyError("equipment `Roadm`: an express-path `roadm-osnr` counts at every ROADM passed, which optnet's "
+                        "ROADM model does not read; remove it or fold it into the ROADM noise figure.")
+    values = {float(r.get("params", {}).get("add_drop_osnr", eq.roadm.get("add_drop_osnr", math.inf))) for r in roadms}
+    if len(values) > 1:
+        raise GnpyError(f"{where}: the Roadm elements' `add_drop_osnr` differ ({sorted(values)}); optnet's Network has one "
+                        f"transceiver SNR for every lightpath.")
+    default = values.pop() + 10 * math.log10(2)
+    out = []
+    for key in ("roadm-add-path", "roadm-drop-path"):
+        if key not in first:
+            out.append(default)
+            continue
+        osnr = {e.get("roadm-osnr") for e in first[key]} - {None}
+        if len(osnr) > 1:
+            raise GnpyError(f"equipment `Roadm`: the `{key}` `roadm-osnr` differs between frequency ranges "
+                            f"({sorted(osnr)}); optnet reads one value per path.")
+        out += [float(v) for v in osnr]
+    return [x for x in out if not math.isinf(x)]
+
+
 def _no_roadm() -> Roadm:
     return Roadm(1.0, 1.0, 1.0)  # terminals joined directly: no ROADM noise (NF 0 dB, no loss)
 
@@ -600,6 +640,10 @@ def to_gnpy(network: Network, spectrum: Spectrum) -> tuple[dict, dict]:
     equipment = {"Edfa": amplifiers, "Fiber": fibres,
                  "Span": [{"power_mode": True, "max_length": 150, "length_units": "km", "max_loss": 28, "padding": 10,
                            "EOL": 0, "con_in": 0, "con_out": 0}],
-                 "Roadm": [{"gain_mode_default_loss": 0.0 if noiseless else float(10 * np.log10(float(roadm.add_drop_loss)))}],
+                 # the add/drop OSNR is in `tx_osnr` (optnet's one transceiver SNR): 200 dB here adds nothing
+                 "Roadm": [{"gain_mode_default_loss": 0.0 if noiseless else float(10 * np.log10(float(roadm.add_drop_loss))),
+                            "target_pch_out_db": -20.0, "add_drop_osnr": 200.0, "pmd": 0.0, "pdl": 0.0,
+                            "restrictions": {"preamp_variety_list": [], "booster_variety_list": []},
+                            "roadm-path-impairments": []}],
                  "SI": [si], "Transceiver": []}
     return {"network_name": top.name, "elements": elements, "connections": connections}, equipment
