@@ -18,14 +18,22 @@ INVERSE_LOG10 = (-12.0, 0.0, 4096)
 INVERSE_GRID = np.logspace(*INVERSE_LOG10)
 
 
-def kernel_reach(reach, victim, new, allowed):
-    """How many leading offsets of the kernel row (victim, new) exceed `allowed`, conservatively:
-    at the grid level at or below `allowed` (so at most 0.7 % below it); those above the grid's
-    lowest level (1e-12) where `allowed` is below it or <= 0, none where it is above the grid."""
+def kernel_level(allowed):
+    """The index of the inverse-kernel level at or below `allowed` (int32): -1 below the grid (or
+    for `allowed` <= 0), `INVERSE_LOG10[2]` above it."""
     lo, hi, n = INVERSE_LOG10
     level = jnp.floor((jnp.log10(jnp.maximum(allowed, 1e-30)) - lo) / ((hi - lo) / (n - 1)))
+    return jnp.clip(level, -1, n).astype(jnp.int32)
+
+
+def kernel_reach(reach, victim, new, level):
+    """How many leading offsets of the kernel row (victim, new) exceed the allowed level `level`
+    (`kernel_level`), conservatively: at the grid level at or below what is allowed (so at most
+    0.7 % below it); those above the grid's lowest level (1e-12) where it is below the grid, none
+    where it is above."""
+    n = INVERSE_LOG10[2]
     row = (victim * reach.shape[1] + new) * n  # one flat gather (several index arrays cost more)
-    inside = reach.reshape(-1)[row + jnp.clip(level, 0, n - 1).astype(jnp.int32)]
+    inside = reach.reshape(-1)[row + jnp.clip(level, 0, n - 1)]
     return jnp.where(level >= n, 0, inside)
 
 

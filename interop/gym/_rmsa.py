@@ -12,7 +12,7 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 import optnet as on
 
-from ._qot import QotTables, kernel_reach, qot_tables
+from ._qot import QotTables, kernel_level, kernel_reach, qot_tables
 
 QOT_MODES = ("gn", "reach")
 REWARDS = ("accepted", "bit_rate", "margin")
@@ -334,10 +334,10 @@ def _add_xpm(params, field, routes, first, data, sign):
     delta = jnp.abs(2 * slots[None, None, :] + widths[None, :, None] - (2 * first + data)[:, None, None])  # (m, D, S)
     rows = jnp.where(routes >= 0, routes, n_links)[:, :, None, None]  # (m, hops, 1, 1)
     add = _at(params.qot.xpm, rows, widths[None, None, :, None] - 1, data[:, None, None, None] - 1, delta[:, None])
-    # added to the links' rows by a one-hot product (a dense matmul beats XLA's CPU scatter);
-    # padding hops have no row
-    hit = jax.nn.one_hot(routes.reshape(-1), n_links + 1, dtype=field.dtype)  # -1 -> zeros
-    return field + sign * jnp.tensordot(hit, add.reshape(hit.shape[0], -1), axes=(0, 0)).reshape(field.shape)
+    # added row by row (a scatter of whole rows: under vmap 2x faster than a one-hot product);
+    # padding hops point past the last row and are dropped
+    target = jnp.where(routes >= 0, routes, n_links + 1).reshape(-1)
+    return field.at[target].add(sign * add.reshape(target.shape[0], d_max, n_slots), mode="drop")
 
 
 def _departures(state: RMSAState, params: RMSAParams, now) -> RMSAState:
@@ -449,10 +449,11 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     victim = jnp.broadcast_to(table.data_slots[None, :, None] - 1, (k, table.active.shape[0], n_formats))
     new = jnp.broadcast_to(data[None, None, :] - 1, victim.shape)
     # (k, C, F): the offsets at which the kernel exceeds what the lightpath allows
-    radius = kernel_reach(q.reach, victim, new, allowed[:, :, None])
+    radius = kernel_reach(q.reach, victim, new, kernel_level(allowed)[:, :, None])
     centre = 2 * table.first_slot[None, :, None] + table.data_slots[None, :, None] - data[None, None, :]  # 2 s_new + d_new at delta 0
-    lo = jnp.floor((centre - radius) / 2).astype(jnp.int32) + 1
-    hi = jnp.ceil((centre + radius) / 2).astype(jnp.int32) - 1
+    # the new first slots strictly inside (centre -+ radius)/2, by integer shifts (floor and ceil of a half)
+    lo = ((centre - radius) >> 1) + 1
+    hi = -((-(centre + radius)) >> 1) - 1
     hit = (radius > 0) & (lo <= hi) & (hi >= 0) & (lo < n_slots)
     # the union of the forbidden intervals: the furthest end among intervals starting at or
     # before each slot (one flat scatter-max, then a prefix max) reaches the slot or not
