@@ -1,7 +1,8 @@
 """optnet on networks imported from GNPy's JSON, against GNPy's own published results.
 
 Per channel: the OSNR (ASE with the transmitter), SNR_NLI and GSNR of GNPy's transmission example
-(its expected log, recorded in tests/data/gnpy/transmission_example.json), with GNPy's NLI model
+(its expected log, recorded in tests/data/gnpy/transmission_example.json) and of its Raman example
+(tests/data/gnpy/raman_example.json, read by `load_gnpy_link`), with GNPy's NLI model
 (`IncoherentGN`) and optnet's default (`ClosedFormGN`), and the time of each step. gnpy itself is not
 a dependency and is not called: a live side-by-side run needs gnpy in another virtualenv and is not
 built yet. Prints figures; asserts nothing.
@@ -65,5 +66,44 @@ def main():
           f"GSNR {float(res.gsnr_db.min()):.2f}-{float(res.gsnr_db.max()):.2f} dB")
 
 
+def raman_example():
+    """GNPy's Raman example (a RamanFiber with two backward pumps, then an EDFA) read by
+    `load_gnpy_link`, against GNPy's published per-channel output (tests/data/gnpy/raman_example.json)."""
+    from optnet.io import load_gnpy_link
+
+    example = json.loads((DATA / "raman_example.json").read_text())
+    ref = example["reference"]
+    print(f"\n== GNPy's Raman example ({ref['source'][:70]}...)")
+    t = time.perf_counter()
+    line = load_gnpy_link(example, DATA / "raman_eqpt.json")
+    t_read = time.perf_counter() - t
+    span, s = line.link.spans, line.spectrum
+    evaluate = jax.jit(lambda sp: line.link(sp))
+    t = time.perf_counter()
+    res = jax.block_until_ready(evaluate(s))
+    t_compile = time.perf_counter() - t
+    t = time.perf_counter()
+    for _ in range(5):
+        res = jax.block_until_ready(evaluate(s))
+    t_run = (time.perf_counter() - t) / 5
+    out = np.asarray(span.solve(s.frequency, s.power, noise_bandwidth=s.symbol_rate).signal[:, -1])
+    pch = 10 * np.log10(np.mean(out) * 1e3) - 0.5  # con_out
+    print(f"read (with one Raman solve) {t_read:.1f} s, first call {t_compile:.1f} s, then {1e3 * t_run:.0f} ms per "
+          f"evaluation of {s.n_channels} channels (NumericalGN)")
+    print(f"  fibre output, mean channel power: {pch:.2f} dBm (GNPy {ref['span_pch_out_dbm']}); EDFA gain {-2 - pch:.2f} dB "
+          f"(GNPy {ref['edfa_effective_gain_db']}), NF {10 * np.log10(float(span.amplifier.noise_figure)) - 0.5:.2f} dB "
+          f"(GNPy {ref['edfa_noise_figure_db']})")
+    osnr = db(np.asarray(res.nsr_ase)[-1] + np.asarray(res.nsr_transceiver))
+    nli, gsnr = db(np.asarray(res.nsr_nli)[-1]), np.asarray(res.gsnr_db)
+    k = np.asarray(ref["computed_channels"]) - 1  # GNPy computed its NLI there and interpolated between
+    for name, ours, theirs, idx in (("OSNR ASE", osnr, ref["osnr_ase_signal_bw_db"], slice(None)),
+                                    ("SNR NLI (computed channels)", nli, ref["snr_nli_signal_bw_db"], k),
+                                    ("GSNR", gsnr, ref["snr_total_signal_bw_db"], slice(None)),
+                                    ("GSNR (computed channels)", gsnr, ref["snr_total_signal_bw_db"], k)):
+        d = (ours - np.asarray(theirs))[idx]
+        print(f"  {name:28s} optnet - GNPy: {d.min():+.2f} to {d.max():+.2f} dB")
+
+
 if __name__ == "__main__":
     main()
+    raman_example()

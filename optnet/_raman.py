@@ -1,5 +1,6 @@
 """Distributed Raman amplification: the pump/signal Raman ODE and the backward-pump boundary-value problem."""
 
+import dataclasses
 from collections.abc import Sequence
 
 import diffrax
@@ -339,16 +340,21 @@ class RamanSpan(AbstractSpan):
         """On-off Raman gain (linear): each channel's output with the pumps on over its output with
         the pumps off, signal-signal Raman scattering (ISRS) included in both, as the literature and
         GNPy define it (Bromage 2004, Sec. II). Frequencies in Hz, launch powers in W."""
-        on = self.solve(signal_frequency, signal_power).signal[:, -1]
-        off = eqx.tree_at(lambda s: (s.forward, s.backward), self, (Pumps(), Pumps()))
+        span = self._signals_only()
+        on = span.solve(signal_frequency, signal_power).signal[:, -1]
+        off = eqx.tree_at(lambda s: (s.forward, s.backward), span, (Pumps(), Pumps()))
         return on / off.solve(signal_frequency, signal_power).signal[:, -1]
 
     def gain_over_passive_loss(self, signal_frequency: Float[Array, " channels"], signal_power: Float[Array, " channels"]) -> Float[Array, " channels"]:
         """Each channel's output with the pumps on over its launch power times the passive loss
         e^{-alpha L} (linear): the on-off gain times the ISRS gain or loss of the pumps-off fibre
         (equal to the on-off gain without signal-signal scattering). Hz, W."""
-        net = self.solve(signal_frequency, signal_power).net_gain
+        net = self._signals_only().solve(signal_frequency, signal_power).net_gain
         return net * jnp.exp(self.fibre.alpha(signal_frequency) * self.fibre.length)
+
+    def _signals_only(self) -> "RamanSpan":
+        """This span without the spontaneous-noise integration (the gains do not need it)."""
+        return dataclasses.replace(self, spontaneous=False) if self.spontaneous else self
 
     def spontaneous_factor(self, signal_frequency) -> Float[Array, " channels"]:
         """n_sp = 1/(1 - exp(-h df/(k T))) with df from the power-weighted mean pump frequency."""

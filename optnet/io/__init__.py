@@ -28,10 +28,12 @@ if TYPE_CHECKING:  # for type checkers and the API docs; at run time these load 
         load_gnpy_network as load_gnpy_network,
         to_gnpy as to_gnpy,
     )
+    from ._gnpy_line import GnpyLine as GnpyLine, load_gnpy_link as load_gnpy_link
 
 # GNPy files: loaded on first use, so the CLI's argument checks (which read optnet.io) never import JAX
 _GNPY = ("AmplifierVariety", "GnpyEquipment", "GnpyError", "GnpyLink", "GnpyNetwork", "load_gnpy_equipment",
          "load_gnpy_network", "to_gnpy")
+_GNPY_LINE = ("GnpyLine", "load_gnpy_link")
 
 
 def __getattr__(name):
@@ -39,8 +41,12 @@ def __getattr__(name):
         from . import _gnpy
 
         return getattr(_gnpy, name)
+    if name in _GNPY_LINE:
+        from . import _gnpy_line
+
+        return getattr(_gnpy_line, name)
     raise AttributeError(f"module 'optnet.io' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), *_GNPY])
+    return sorted([*globals(), *_GNPY, *_GNPY_LINE])

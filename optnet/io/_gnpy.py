@@ -294,11 +294,13 @@ def _fibre(element: Mapping, eq: GnpyEquipment, where: str, input_loss_db: float
     is divided by that loss (linear), which is exact for the NLI; the amplifier's NF carries the
     loss for the ASE (see `load_gnpy_network`)."""
     variety = element.get("type_variety")
+    kind = element.get("type", "Fiber")
+    library = eq.raman_fibres if kind == "RamanFiber" else eq.fibres
     if variety is None:
-        raise GnpyError(f"{where}: no `type_variety` (a Fiber names one of the equipment's Fiber varieties).")
-    if variety not in eq.fibres:
-        raise GnpyError(f"{where}: Fiber type_variety `{variety}` is not in the equipment library (known: {sorted(eq.fibres)}).")
-    spec = {**eq.fibres[variety], **element.get("params", {})}
+        raise GnpyError(f"{where}: no `type_variety` (a {kind} names one of the equipment's {kind} varieties).")
+    if variety not in library:
+        raise GnpyError(f"{where}: {kind} type_variety `{variety}` is not in the equipment library (known: {sorted(library)}).")
+    spec = {**library[variety], **element.get("params", {})}
     _require(spec, ["length", "loss_coef"], where)
     length = _length_m(spec, where)
     loss = spec["loss_coef"]
@@ -315,6 +317,73 @@ def _fibre(element: Mapping, eq: GnpyEquipment, where: str, input_loss_db: float
         "effective_area_um2": float(spec["effective_area"]) * 1e12, "n2": float(spec.get("n2", _N2)) * scale}
     return Fibre.from_datasheet(length / 1e3, attenuation_db_km=attenuation, dispersion_ps_nm_km=dispersion,
                                 slope_ps_nm2_km=slope, ref_wavelength_nm=ref, attenuation_frequency=frequency, **kwargs)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Graph:
+    """A GNPy topology's element graph: the elements by uid, the nodes (ROADMs, and transceivers
+    not on a ROADM's add/drop) and the lines between them as (start node, element uids, end node)."""
+
+    data: dict
+    where: str
+    elements: dict
+    nodes: list
+    lines: list
+
+    def kind(self, uid):
+        return self.elements[uid]["type"]
+
+    def label(self, uid):
+        return f"{self.where}: element `{uid}` ({self.kind(uid)})"
+
+
+def _read_graph(topology) -> _Graph:
+    data, path = _read(topology, "topology")
+    where = f"GNPy topology {path or '(dict)'}"
+    _require(data, ["elements", "connections"], where)
+    elements = {}
+    for i, e in enumerate(data["elements"]):
+        if not isinstance(e, Mapping) or "uid" not in e or "type" not in e:
+            raise GnpyError(f"{where}: element {i} needs a `uid` and a `type`.")
+        if e["type"] not in ELEMENT_TYPES:
+            raise GnpyError(f"{where}: element `{e['uid']}` has unknown type `{e['type']}` (GNPy's types: {', '.join(ELEMENT_TYPES)}).")
+        if e["uid"] in elements:
+            raise GnpyError(f"{where}: element uid `{e['uid']}` is used twice.")
+        elements[e["uid"]] = e
+    succ: dict[str, list[str]] = {u: [] for u in elements}
+    for i, c in enumerate(data["connections"]):
+        for end in ("from_node", "to_node"):
+            if c.get(end) not in elements:
+                raise GnpyError(f"{where}: connection {i} ({c.get('from_node')} -> {c.get('to_node')}): "
+                                f"`{end}` `{c.get(end)}` is not an element of the topology (dangling connection).")
+        succ[c["from_node"]].append(c["to_node"])
+    g = _Graph(data, where, elements, [], [])
+    kind, label = g.kind, g.label
+    neighbours = {u: set(succ[u]) for u in elements}
+    for u in elements:
+        for v in succ[u]:
+            neighbours[v].add(u)
+    add_drop = {u for u in elements if kind(u) == "Transceiver" and neighbours[u]
+                and all(kind(v) == "Roadm" for v in neighbours[u])}
+    g.nodes.extend(u for u in elements if kind(u) in ("Roadm", "Transceiver") and u not in add_drop)
+    if len(g.nodes) < 2:
+        raise GnpyError(f"{where}: a network needs at least two Roadm or Transceiver elements; found {len(g.nodes)}.")
+    for start in g.nodes:
+        for first in succ[start]:
+            if kind(first) in ("Roadm", "Transceiver"):
+                continue  # an add/drop connection inside a site
+            chain, uid = [], first
+            while kind(uid) not in ("Roadm", "Transceiver"):
+                chain.append(uid)
+                nxt = succ[uid]
+                if len(nxt) != 1:
+                    raise GnpyError(f"{label(uid)}: a line element needs exactly one outgoing connection; it has {len(nxt)}"
+                                    + (" (the line is dangling)." if not nxt else "."))
+                uid = nxt[0]
+                if uid in chain:
+                    raise GnpyError(f"{label(uid)}: the line loops back on itself.")
+            g.lines.append((start, chain, uid))
+    return g
 
 
 def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int | None = None) -> GnpyNetwork:
@@ -344,60 +413,11 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     before the first fibre after a `Transceiver`.
     """
     eq = equipment if isinstance(equipment, GnpyEquipment) else load_gnpy_equipment(equipment)
-    data, path = _read(topology, "topology")
-    where = f"GNPy topology {path or '(dict)'}"
-    _require(data, ["elements", "connections"], where)
-    elements = {}
-    for i, e in enumerate(data["elements"]):
-        if not isinstance(e, Mapping) or "uid" not in e or "type" not in e:
-            raise GnpyError(f"{where}: element {i} needs a `uid` and a `type`.")
-        if e["type"] not in ELEMENT_TYPES:
-            raise GnpyError(f"{where}: element `{e['uid']}` has unknown type `{e['type']}` (GNPy's types: {', '.join(ELEMENT_TYPES)}).")
-        if e["uid"] in elements:
-            raise GnpyError(f"{where}: element uid `{e['uid']}` is used twice.")
-        elements[e["uid"]] = e
-    succ: dict[str, list[str]] = {u: [] for u in elements}
-    for i, c in enumerate(data["connections"]):
-        for end in ("from_node", "to_node"):
-            if c.get(end) not in elements:
-                raise GnpyError(f"{where}: connection {i} ({c.get('from_node')} -> {c.get('to_node')}): "
-                                f"`{end}` `{c.get(end)}` is not an element of the topology (dangling connection).")
-        succ[c["from_node"]].append(c["to_node"])
-
-    def kind(uid):
-        return elements[uid]["type"]
-
-    def label(uid):
-        return f"{where}: element `{uid}` ({kind(uid)})"
-
-    # nodes: the ROADMs, and the transceivers not on a ROADM's add/drop only
-    neighbours = {u: set(succ[u]) for u in elements}
-    for u in elements:
-        for v in succ[u]:
-            neighbours[v].add(u)
-    add_drop = {u for u in elements if kind(u) == "Transceiver" and neighbours[u]
-                and all(kind(v) == "Roadm" for v in neighbours[u])}
-    nodes = [u for u in elements if kind(u) in ("Roadm", "Transceiver") and u not in add_drop]
-    if len(nodes) < 2:
-        raise GnpyError(f"{where}: a network needs at least two Roadm or Transceiver elements; found {len(nodes)}.")
+    g = _read_graph(topology)
+    elements, kind, label, nodes, where, data = g.elements, g.kind, g.label, g.nodes, g.where, g.data
     links = []
-    for start in nodes:
-        for first in succ[start]:
-            if kind(first) in ("Roadm", "Transceiver"):
-                continue  # an add/drop connection inside a site
-            chain, uid = [], first
-            while kind(uid) not in ("Roadm", "Transceiver"):
-                if kind(uid) == "RamanFiber":
-                    raise GnpyError(f"{label(uid)}: RamanFiber elements are not read yet; model the span with optnet.RamanSpan.")
-                chain.append(uid)
-                nxt = succ[uid]
-                if len(nxt) != 1:
-                    raise GnpyError(f"{label(uid)}: a line element needs exactly one outgoing connection; it has {len(nxt)}"
-                                    + (" (the line is dangling)." if not nxt else "."))
-                uid = nxt[0]
-                if uid in chain:
-                    raise GnpyError(f"{label(uid)}: the line loops back on itself.")
-            links.append(GnpyLink(start, uid, tuple(chain), *_spans(chain, elements, eq, label, power_dbm, kind(start) == "Roadm")))
+    for start, chain, end in g.lines:
+        links.append(GnpyLink(start, end, tuple(chain), *_spans(chain, elements, eq, label, power_dbm, kind(start) == "Roadm")))
     if not links:
         raise GnpyError(f"{where}: no fibre line joins two Roadm or Transceiver elements.")
     names = tuple(nodes)
@@ -408,24 +428,10 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     top = Topology(data.get("network_name", "gnpy"), names, tuple(coordinates),
                    tuple(names.index(l.source) for l in links), tuple(names.index(l.target) for l in links),
                    tuple(float(sum(s.fibre.length for s in l.spans)) for l in links))
-    si = eq.si
-    _require(si, ["f_min", "f_max", "baud_rate", "spacing"], "equipment `SI`")
-    # GNPy's channels: f_min + k spacing for k = 1 .. floor((f_max - f_min)/spacing)
-    spacing = float(si["spacing"])
-    n = int(math.floor((si["f_max"] - si["f_min"]) / spacing + 1e-9))
-    power = si.get("power_dbm", 0.0) if power_dbm is None else power_dbm
-    spectrum = Spectrum.uniform(n, spacing, centre=si["f_min"] + 0.5 * (n + 1) * spacing,
-                                symbol_rate=si["baud_rate"], power_dbm=power, roll_off=si.get("roll_off", 0.0))
-    slot = 12.5e9 if abs(spacing / 12.5e9 - round(spacing / 12.5e9)) < 1e-9 else spacing
-    grid = SlotGrid(((si["f_min"] + 0.5 * spacing, int(round(n * spacing / slot))),), slot)
+    spectrum, grid = _channel_plan(eq, power_dbm)
     has_roadm = any(kind(u) == "Roadm" for u in nodes)
-    # the receiver's added noise, each an OSNR in 0.1 nm (12.5 GHz), in the symbol-rate bandwidth:
-    # the transmitter's, and the add and drop paths' when the lightpaths start and end at ROADMs
-    osnr_db = ([si["tx_osnr"]] if "tx_osnr" in si else []) + (
-        _add_drop_osnr_db(eq, [elements[u] for u in nodes if kind(u) == "Roadm"], where) if has_roadm else [])
-    tx = None
-    if osnr_db:
-        tx = Transceiver(1.0 / (si["baud_rate"] / 12.5e9 * sum(10 ** (-x / 10) for x in osnr_db)))
+    roadms = [elements[u] for u in nodes if kind(u) == "Roadm"]
+    tx = _receiver_noise(eq, _add_drop_osnr_db(eq, roadms, where) if has_roadm else ())
     links = _common_structure(links)
     first = links[0].spans[0]
     network = Network(top, fibre=first.fibre, amplifier=first.amplifier, nli=nli, transceiver=tx, grid=grid,
@@ -434,7 +440,12 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     return GnpyNetwork(network, spectrum, tuple(links), eq)
 
 
-def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: bool):
+def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: bool, launch_loss_db: float = 0.0,
+           raman_span=None):
+    """The spans of a line (see `load_gnpy_network`). `launch_loss_db`: an input loss already taken
+    out of the launch power (a line read by `load_gnpy_link`); each span's own input loss is
+    counted beyond it. `raman_span(element, fibre, amplifier NF, launch power dBm)`: builds the span
+    of a `RamanFiber` and returns it with its mean output power in dBm (None: RamanFiber refused)."""
     spans, auto, pending_db, i, previous_dp, booster = [], [], 0.0, 0, 0.0, None
     while i < len(chain):
         uid = chain[i]
@@ -456,6 +467,13 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         input_db = pending_db + float(p.get("att_in", 0.0)) + float(p.get("con_in", eq.span.get("con_in", 0.0)))
         output_db = float(p.get("con_out", eq.span.get("con_out", 0.0))) + float(eq.span.get("EOL", 0.0))
         pending_db = 0.0
+        raman = e["type"] == "RamanFiber"
+        if raman and (raman_span is None or abs(input_db - launch_loss_db) > 1e-12):
+            raise GnpyError(f"{label(uid)}: " + ("a Network's spans are passive fibre spans; read a line with RamanFiber "
+                            "elements with `load_gnpy_link` (an optnet GNLink)." if raman_span is None else
+                            f"its input loss ({input_db:g} dB) differs from the line's first span ({launch_loss_db:g} dB): "
+                            "optnet launches a line's Raman spans at one power."))
+        input_db -= launch_loss_db  # beyond what the launch power already lost
         fibre = _fibre(e, eq, label(uid), input_db)
         i += 1
         while i < len(chain) and elements[chain[i]]["type"] == "Fused":
@@ -473,19 +491,22 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             amp = None
             variety = _design_amplifier(eq, loss_db, label(uid))
             auto.append(f"{uid}-amplifier")
+        launch_dbm = (eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm) - launch_loss_db
+        if raman:  # the span's net loss at the launch power, pumps on (GNPy's RamanFiber output power)
+            span, out_dbm = raman_span(e, fibre, lambda nf: Edfa.from_db(nf + output_db), launch_dbm, label(uid))
+            loss_db = launch_dbm - out_dbm + output_db
         # GNPy's operating point: in power mode the amplifier sets its output to the SI power plus
         # its `delta_p`, so its gain is the span loss plus the change of delta_p; in gain mode
         # `gain_target` (default: the span loss)
         operational = amp.get("operational", {}) if amp is not None else {}
         if eq.span.get("power_mode", True):
             delta_p = float(operational.get("delta_p") or 0.0)
-            gain_db, previous_dp = loss_db + delta_p - previous_dp, delta_p
+            gain_db, previous_dp = launch_loss_db + loss_db + delta_p - previous_dp, delta_p
         else:
-            gain_db = float(operational.get("gain_target") or loss_db)
-        p_in = (eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm) - loss_db
-        nf = eq.noise_figure_db(variety, gain_db, p_in)
+            gain_db = float(operational.get("gain_target") or launch_loss_db + loss_db)
+        nf = eq.noise_figure_db(variety, gain_db, launch_dbm - loss_db)
         # the lumped losses around the fibre are attenuators before the amplifier for its ASE
-        spans.append(FibreSpan(fibre, Edfa.from_db(nf + input_db + output_db)))
+        spans.append(span(nf) if raman else FibreSpan(fibre, Edfa.from_db(nf + input_db + output_db)))
     if not spans:
         raise GnpyError(f"{label(chain[0])}: the line has no Fiber.")
     return tuple(spans), tuple(auto), booster
@@ -535,14 +556,39 @@ def _roadm(eq: GnpyEquipment, boosters: list[AmplifierVariety]) -> Roadm:
     return Roadm.from_db(loss, loss, nf)
 
 
-def _add_drop_osnr_db(eq: GnpyEquipment, roadms: list[dict], where: str) -> list[float]:
+def _channel_plan(eq: GnpyEquipment, power_dbm) -> tuple[Spectrum, SlotGrid]:
+    """GNPy's channels from the `SI` entry (f_min + k spacing for k = 1 .. floor((f_max - f_min) /
+    spacing)) at `power_dbm` (default the SI power), and a slot grid holding them."""
+    si = eq.si
+    _require(si, ["f_min", "f_max", "baud_rate", "spacing"], "equipment `SI`")
+    spacing = float(si["spacing"])
+    n = int(math.floor((si["f_max"] - si["f_min"]) / spacing + 1e-9))
+    power = si.get("power_dbm", 0.0) if power_dbm is None else power_dbm
+    spectrum = Spectrum.uniform(n, spacing, centre=si["f_min"] + 0.5 * (n + 1) * spacing,
+                                symbol_rate=si["baud_rate"], power_dbm=power, roll_off=si.get("roll_off", 0.0))
+    slot = 12.5e9 if abs(spacing / 12.5e9 - round(spacing / 12.5e9)) < 1e-9 else spacing
+    return spectrum, SlotGrid(((si["f_min"] + 0.5 * spacing, int(round(n * spacing / slot))),), slot)
+
+
+def _receiver_noise(eq: GnpyEquipment, add_drop_db) -> Transceiver | None:
+    """The receiver's added noise as one `Transceiver` SNR: the SI `tx_osnr` and the given add/drop
+    OSNRs, each in 0.1 nm (12.5 GHz), scaled to the symbol rate and summed as 1/OSNR (GNPy's
+    `Transceiver.update_snr`); None without any."""
+    osnr_db = ([eq.si["tx_osnr"]] if "tx_osnr" in eq.si else []) + list(add_drop_db)
+    if not osnr_db:
+        return None
+    return Transceiver(1.0 / (eq.si["baud_rate"] / 12.5e9 * sum(10 ** (-x / 10) for x in osnr_db)))
+
+
+def _add_drop_osnr_db(eq: GnpyEquipment, roadms: list[dict], where: str, paths=("roadm-add-path", "roadm-drop-path")) -> list[float]:
     """The OSNRs (dB in 0.1 nm) of the add and the drop path, as GNPy's receiver sums them
     (`topology.request.propagate`, `Transceiver.update_snr`): for each path type, the `roadm-osnr`
     of the first profile of that type in the equipment's `roadm-path-impairments` if there is one,
     else `add_drop_osnr` + 10 log10 2 (so add and drop together count `add_drop_osnr` once). An
     element's `params.add_drop_osnr` overrides the equipment's; optnet's `Network` has one
     transceiver SNR, so the ROADMs must agree. Express-path OSNRs, which GNPy counts at every ROADM
-    passed, are refused."""
+    passed, are refused. `paths`: the path types counted (a line from a transceiver to a ROADM has
+    a drop path only)."""
     first = {}
     for profile in eq.roadm.get("roadm-path-impairments") or []:
         for key in ("roadm-add-path", "roadm-drop-path", "roadm-express-path"):
@@ -557,7 +603,7 @@ def _add_drop_osnr_db(eq: GnpyEquipment, roadms: list[dict], where: str) -> list
                         f"transceiver SNR for every lightpath.")
     default = values.pop() + 10 * math.log10(2)
     out = []
-    for key in ("roadm-add-path", "roadm-drop-path"):
+    for key in paths:
         if key not in first:
             out.append(default)
             continue

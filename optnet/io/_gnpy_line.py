@@ -1,0 +1,178 @@
+"""A GNPy line, the path `gnpy-transmission-example` propagates (the elements between two nodes),
+read into an optnet `GNLink`: unlike a `Network`, a link also takes GNPy's `RamanFiber` spans."""
+
+import dataclasses
+import importlib.resources
+import json
+import math
+from collections.abc import Mapping
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from .._link import GNLink
+from .._nli import NumericalGN
+from .._raman import Pumps, RamanSpan
+from .._raman_gain import MeasuredRamanGain, TabulatedRamanGain
+from .._spectrum import Spectrum
+from .._units import SPEED_OF_LIGHT
+from ._gnpy import (_N2, GnpyEquipment, GnpyError, _add_drop_osnr_db, _channel_plan, _read_graph, _receiver_noise,
+                    _roadm, _spans, load_gnpy_equipment)
+
+# GNPy's mode model of a step-index fibre, for the effective area at any frequency
+# (gnpy.core.parameters.FiberParams: core radius, core index)
+_CORE_RADIUS, _CORE_INDEX = 4.2e-6, 1.468
+
+
+@dataclasses.dataclass(frozen=True)
+class GnpyLine:
+    """One line of a GNPy topology as an optnet `GNLink`.
+
+    - `link`: the spans (`FibreSpan`, or `RamanSpan` for a `RamanFiber`), the receiver's added
+      noise as the `Transceiver` (SI `tx_osnr`, and the add/drop OSNR at a ROADM end) and, between
+      two ROADMs, the `Roadm`.
+    - `spectrum`: GNPy's channel plan at the power launched into the first fibre: the SI power (or
+      `power_dbm`) less the first span's input loss (`att_in`, `con_in`, `Fused` before it), which
+      a Raman span must see (the pumps' depletion and ISRS depend on it).
+    - `source`, `target`: the end nodes; `elements`: the uids in between; `auto_amplifiers`: the
+      amplifiers GNPy's design rule added.
+    """
+
+    link: GNLink
+    spectrum: Spectrum
+    source: str
+    target: str
+    elements: tuple[str, ...]
+    auto_amplifiers: tuple[str, ...]
+
+
+def load_gnpy_link(topology, equipment, *, source: str | None = None, target: str | None = None, nli=None,
+                   power_dbm: float | int | None = None) -> GnpyLine:
+    """Read the line from `source` to `target` (node uids; default: the topology's only line) of a
+    GNPy topology with its equipment into a `GnpyLine`. The spans, amplifiers, lumped losses and
+    design rules are read as by `load_gnpy_network`; in addition a `RamanFiber` becomes a
+    `RamanSpan`:
+
+    - its variety from the equipment's `RamanFiber` entries; its Raman gain from the element's or
+      variety's `raman_coefficient` (`g0` in 1/(W m), `frequency_offset`, `reference_frequency`),
+      or `raman_efficiency` (GNPy before 2.5: `cr` in 1/(W m) by `frequency_offset`), else GNPy's
+      default SSMF coefficient; coefficients scale with the pump frequency and the pair's mode
+      overlap, the effective area following GNPy's step-index mode model (`MeasuredRamanGain`);
+    - `operational.raman_pumps` (`power` W, `frequency` Hz, `propagation_direction` "coprop" or
+      "counterprop"), attenuated by the fibre's loss at their frequency, and
+      `operational.temperature` (K) for the spontaneous Raman noise, which the span integrates;
+    - the amplifier after it works at GNPy's operating point: in power mode its gain takes the
+      mean channel power at the fibre's end, pumps on, to the SI power plus its `delta_p`.
+
+    A line's Raman spans must share the first span's input loss, which the launch power carries
+    (see `GnpyLine.spectrum`). `nli`: the NLI model (default `NumericalGN()` with a RamanFiber,
+    whose profile is not exponential, else the link's default).
+    """
+    eq = equipment if isinstance(equipment, GnpyEquipment) else load_gnpy_equipment(equipment)
+    g = _read_graph(topology)
+    lines = [line for line in g.lines if (source is None or line[0] == source) and (target is None or line[2] == target)]
+    if len(lines) != 1:
+        known = ", ".join(f"{a} -> {b}" for a, _, b in g.lines)
+        raise GnpyError(f"{g.where}: {'no' if not lines else 'more than one'} line "
+                        f"{'matches' if source or target else 'in the topology; give `source` and `target`'}"
+                        f" (source={source!r}, target={target!r}); the lines: {known}.")
+    start, chain, end = lines[0]
+    first = next((u for u in chain if g.kind(u) in ("Fiber", "RamanFiber")), None)
+    launch_loss_db = 0.0
+    if first is not None:
+        p = g.elements[first].get("params", {})
+        before = chain[:chain.index(first)]
+        launch_loss_db = (sum(float(g.elements[u].get("params", {}).get("loss", 1.0)) for u in before if g.kind(u) == "Fused")
+                          + float(p.get("att_in", 0.0)) + float(p.get("con_in", eq.span.get("con_in", 0.0))))
+    spectrum, _ = _channel_plan(eq, power_dbm)
+    spectrum = eqx.tree_at(lambda s: s.power, spectrum, spectrum.power * 10 ** (-launch_loss_db / 10))
+
+    def raman_span(element, fibre, amplifier, launch_dbm, where):
+        return _raman_span(element, fibre, amplifier, launch_dbm, spectrum, eq, where)
+
+    spans, auto, booster = _spans(chain, g.elements, eq, g.label, power_dbm, g.kind(start) == "Roadm",
+                                  launch_loss_db=launch_loss_db, raman_span=raman_span)
+    ends = {"roadm-add-path": g.kind(start) == "Roadm", "roadm-drop-path": g.kind(end) == "Roadm"}
+    roadms = [g.elements[u] for u in (start, end) if g.kind(u) == "Roadm"]
+    add_drop = _add_drop_osnr_db(eq, roadms, g.where, tuple(k for k, v in ends.items() if v)) if roadms else ()
+    roadm = _roadm(eq, [booster] if booster is not None else []) if all(ends.values()) else None
+    if nli is None and any(isinstance(s, RamanSpan) for s in spans):
+        nli = NumericalGN()
+    link = GNLink(list(spans), nli=nli, roadm=roadm, transceiver=_receiver_noise(eq, add_drop))
+    return GnpyLine(link, spectrum, start, end, tuple(chain), auto)
+
+
+def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum: Spectrum, eq: GnpyEquipment, where: str):
+    """(NF -> the `RamanSpan` of a RamanFiber element with that amplifier NF, its mean output
+    power in dBm at the launch power, pumps on)."""
+    op = element.get("operational", {})
+    if "temperature" not in op:
+        raise GnpyError(f"{where}: a RamanFiber needs `operational.temperature` (K).")
+    forward, backward = [], []
+    for k, pump in enumerate(op.get("raman_pumps", [])):
+        if not isinstance(pump, Mapping) or not {"power", "frequency", "propagation_direction"} <= set(pump):
+            raise GnpyError(f"{where}: raman_pumps[{k}] needs `power` (W), `frequency` (Hz) and `propagation_direction`.")
+        direction = pump["propagation_direction"]
+        if direction not in ("coprop", "counterprop"):
+            raise GnpyError(f"{where}: raman_pumps[{k}]: `propagation_direction` must be 'coprop' or 'counterprop'; got {direction!r}.")
+        (forward if direction == "coprop" else backward).append((float(pump["frequency"]), float(pump["power"])))
+    spec = {**eq.raman_fibres[element["type_variety"]], **element.get("params", {})}
+    fibre = eqx.tree_at(lambda f: f.raman, fibre, _raman_gain(spec, where))
+
+    def pumps(waves):
+        if not waves:
+            return Pumps()
+        f, p = zip(*waves)
+        # GNPy attenuates a pump by the fibre's loss at its frequency; a loss table does that already
+        attenuation = None if fibre.attenuation_frequency is not None else [float(jnp.mean(fibre.attenuation))] * len(f)
+        return Pumps(f, p, attenuation)
+
+    def span(nf_db):
+        return RamanSpan(fibre, pumps(forward), pumps(backward), amplifier(nf_db),
+                         spontaneous=True, temperature=float(op["temperature"]))
+
+    s = span(0.0)
+    power = jnp.full(spectrum.n_channels, 1e-3 * 10 ** (launch_dbm / 10))
+    out = s.solve(spectrum.frequency, power, noise_bandwidth=spectrum.symbol_rate).signal[:, -1]
+    return span, float(10 * np.log10(np.mean(np.asarray(out)) * 1e3))
+
+
+def _raman_gain(spec: Mapping, where: str):
+    """GNPy's Raman gain of a fibre variety (see `load_gnpy_link`)."""
+    if "raman_efficiency" in spec:  # GNPy < 2.5: the efficiency itself, 1/(W m)
+        eff = spec["raman_efficiency"]
+        if not isinstance(eff, Mapping) or not {"cr", "frequency_offset"} <= set(eff):
+            raise GnpyError(f"{where}: `raman_efficiency` needs `cr` (1/(W m)) and `frequency_offset` (Hz).")
+        return TabulatedRamanGain(np.asarray(eff["frequency_offset"], float), np.asarray(eff["cr"], float))
+    ref_wavelength = float(spec.get("ref_wavelength", 1550e-9))
+    if "effective_area" in spec:
+        area = float(spec["effective_area"])
+    else:  # GNPy's area from gamma = 2 pi n2 / (lambda A)
+        area = 2 * math.pi * float(spec.get("n2", _N2)) / (ref_wavelength * float(spec["gamma"]))
+    # GNPy's step-index mode model: the index contrast that gives `area` at the reference wavelength
+    f_ref = SPEED_OF_LIGHT / ref_wavelength
+    contrast = 0.5 * (SPEED_OF_LIGHT / (2 * math.pi * f_ref * _CORE_RADIUS * _CORE_INDEX)
+                      * math.exp(math.pi * _CORE_RADIUS**2 / area)) ** 2
+
+    def mode_area(f):
+        v = 2 * math.pi * f / SPEED_OF_LIGHT * _CORE_RADIUS * _CORE_INDEX * np.sqrt(2 * contrast)
+        return math.pi * (_CORE_RADIUS / np.sqrt(np.log(v))) ** 2
+
+    grid = np.linspace(150e12, 250e12, 101)  # Hz: every channel and pump in practice
+    coefficient = spec.get("raman_coefficient")
+    if coefficient is None:  # GNPy's default: its SSMF coefficient g0 A_overlap, measured at a reference pump
+        table = json.loads(importlib.resources.files("optnet").joinpath("data/ssmf_raman_gain.json").read_text())
+        offset, gamma_raman, f_pump = (np.asarray(table["frequency_offset_Hz"]), np.asarray(table["gamma_raman_m_per_W"]),
+                                       float(table["reference_frequency_Hz"]))
+    else:
+        if not isinstance(coefficient, Mapping) or not {"g0", "frequency_offset", "reference_frequency"} <= set(coefficient):
+            raise GnpyError(f"{where}: `raman_coefficient` needs `g0` (1/(W m)), `frequency_offset` (Hz) and "
+                            "`reference_frequency` (Hz).")
+        offset = np.asarray(coefficient["frequency_offset"], float)
+        f_pump = float(coefficient["reference_frequency"])
+        # g0 is per unit overlap area: g0 x A_overlap(Stokes wave, pump) is the coefficient in m/W
+        overlap = 0.5 * (mode_area(f_pump - offset) + mode_area(f_pump))
+        gamma_raman = np.asarray(coefficient["g0"], float) * overlap
+    return MeasuredRamanGain(offset, gamma_raman, f_pump, mode_area(grid), grid)
+
