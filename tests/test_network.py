@@ -242,6 +242,7 @@ def test_ksp_ff_blocking_nsfnet_250_erlang(nsfnet):
     assert 0.75 * 2.5e-2 < blocking < 1.25 * 2.5e-2
 
 
+@pytest.mark.slow  # 20-30 s; `make demo` runs the same command
 def test_network_demo_command(tmp_path):
     """`optnet network-demo` (what `make demo` runs), on a small traffic set."""
     from typer.testing import CliRunner
