@@ -409,8 +409,9 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     A booster (an `Edfa` right after a `Roadm`, before the line's first fibre) sets the NF of the
     network's `Roadm` (see `GnpyLink.booster`). The network's `Transceiver` SNR sums, as GNPy's
     receiver does, the SI `tx_osnr` and, with ROADMs, the add and drop paths' OSNR (each in 0.1 nm;
-    see `_add_drop_osnr_db`). Not read yet, with a clear error: `RamanFiber` elements and amplifiers
-    before the first fibre after a `Transceiver`.
+    see `_add_drop_osnr_db`). Refused with a clear error: `RamanFiber` elements (a `Network`'s spans
+    are passive; read such a line with `load_gnpy_link`) and amplifiers before the first fibre after
+    a `Transceiver`.
     """
     eq = equipment if isinstance(equipment, GnpyEquipment) else load_gnpy_equipment(equipment)
     g = _read_graph(topology)
