@@ -195,6 +195,7 @@ def test_raman_fiber_line_operating_point_and_gsnr(raman_line):
     assert np.max(np.abs(gsnr - np.asarray(ref["snr_total_signal_bw_db"]))) < 0.5
 
 
+@pytest.mark.slow  # 15 s; test_raman_fiber_line covers the line reader
 def test_line_of_passive_spans_equals_the_network():
     """A Fiber-only line read by `load_gnpy_link` (the first span's input loss in the launch power)
     gives the network's GSNR (input losses as scaled gamma and NF) to 0.03 dB: the line evaluates

@@ -132,9 +132,9 @@ def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum:
         return RamanSpan(fibre, pumps(forward), pumps(backward), amplifier(nf_db),
                          spontaneous=True, temperature=float(op["temperature"]))
 
-    s = span(0.0)
     power = jnp.full(spectrum.n_channels, 1e-3 * 10 ** (launch_dbm / 10))
-    out = s.solve(spectrum.frequency, power, noise_bandwidth=spectrum.symbol_rate).signal[:, -1]
+    # compiled once (eagerly, the solve dispatches its many small steps one by one)
+    out = eqx.filter_jit(lambda sp: sp.solve(spectrum.frequency, power).signal[:, -1])(dataclasses.replace(span(0.0), spontaneous=False))
     return span, float(10 * np.log10(np.mean(np.asarray(out)) * 1e3))
 
 
