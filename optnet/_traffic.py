@@ -7,8 +7,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from ._grid import SlotGrid
-from ._random import random_bits
 from ._lightpaths import Lightpaths
+from ._random import random_bits
 from ._routing import PathTable, free_blocks, slots_needed
 from ._spectrum import EXCESS_KURTOSIS
 

@@ -494,7 +494,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             auto.append(f"{uid}-amplifier")
         launch_dbm = (eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm) - launch_loss_db
         if raman:  # the span's net loss at the launch power, pumps on (GNPy's RamanFiber output power)
-            span, out_dbm = raman_span(e, fibre, lambda nf: Edfa.from_db(nf + output_db), launch_dbm, label(uid))
+            span, out_dbm = raman_span(e, fibre, lambda nf, out=output_db: Edfa.from_db(nf + out), launch_dbm, label(uid))
             loss_db = launch_dbm - out_dbm + output_db
         # GNPy's operating point: in power mode the amplifier sets its output to the SI power plus
         # its `delta_p`, so its gain is the span loss plus the change of delta_p; in gain mode

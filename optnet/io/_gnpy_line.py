@@ -17,8 +17,18 @@ from .._raman import Pumps, RamanSpan
 from .._raman_gain import MeasuredRamanGain, TabulatedRamanGain
 from .._spectrum import Spectrum
 from .._units import SPEED_OF_LIGHT
-from ._gnpy import (_N2, GnpyEquipment, GnpyError, _add_drop_osnr_db, _channel_plan, _read_graph, _receiver_noise,
-                    _roadm, _spans, load_gnpy_equipment)
+from ._gnpy import (
+    _N2,
+    GnpyEquipment,
+    GnpyError,
+    _add_drop_osnr_db,
+    _channel_plan,
+    _read_graph,
+    _receiver_noise,
+    _roadm,
+    _spans,
+    load_gnpy_equipment,
+)
 
 # GNPy's mode model of a step-index fibre, for the effective area at any frequency
 # (gnpy.core.parameters.FiberParams: core radius, core index)
