@@ -32,9 +32,14 @@ def random_bits(key, n: int):
     """`n` uint32 random words from `key` (a typed key or a raw uint32 key of `jax.random.PRNGKey`):
     threefry of the counters 0..2m-1 as m pairs (m = ceil(n/2)), as `jax.extend.random.threefry_2x32`
     of those counters."""
-    if jnp.issubdtype(jnp.asarray(key).dtype, jax.dtypes.prng_key):
+    if not (isinstance(n, int) and n >= 0):
+        raise ValueError(f"`n` (the number of words) must be an int >= 0; got {n!r}.")
+    key = jnp.asarray(key)
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
-    key = jnp.asarray(key, jnp.uint32)
+    if key.dtype != jnp.uint32 or key.shape[-1:] != (2,):
+        raise TypeError(f"`key` must be a JAX PRNG key (`jax.random.key`, or `jax.random.PRNGKey`'s uint32 pair); "
+                        f"got dtype {key.dtype}, shape {key.shape}.")
     m = (n + 1) // 2
     counts = jnp.arange(2 * m, dtype=jnp.uint32)
     y0, y1 = threefry2x32(key[..., 0, None], key[..., 1, None], counts[:m], counts[m:])

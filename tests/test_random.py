@@ -25,6 +25,10 @@ def test_random_bits_equal_jax_threefry(n):
     for k, row in zip(keys, batched):
         np.testing.assert_array_equal(row, on.random_bits(k, n))
     assert on.split_key(jax.random.PRNGKey(0), 3).shape == (3, 2)
+    with pytest.raises(TypeError, match="`key` must be a JAX PRNG key"):
+        on.random_bits(jnp.zeros(3), 2)
+    with pytest.raises(ValueError, match="`n`"):
+        on.random_bits(jax.random.PRNGKey(0), -1)
 
 
 def test_poisson_requests_follow_their_laws():
