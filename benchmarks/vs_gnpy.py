@@ -27,6 +27,17 @@ def db(x):
     return -10 * np.log10(np.asarray(x))
 
 
+def timed(fn, arg, reps):
+    """(result, first call in s, then s per call over `reps` calls) of a jitted `fn(arg)`."""
+    t = time.perf_counter()
+    res = jax.block_until_ready(fn(arg))
+    first = time.perf_counter() - t
+    t = time.perf_counter()
+    for _ in range(reps):
+        res = jax.block_until_ready(fn(arg))
+    return res, first, (time.perf_counter() - t) / reps
+
+
 def main():
     t = time.perf_counter()
     eq = load_gnpy_equipment(DATA / "eqpt_config.json")
@@ -39,14 +50,7 @@ def main():
         g = load_gnpy_network(example, eq, nli=nli)
         t_read = time.perf_counter() - t
         lp = g.lightpaths()
-        evaluate = jax.jit(lambda lp, g=g: g.network(lp))
-        t = time.perf_counter()
-        res = jax.block_until_ready(evaluate(lp))
-        t_compile = time.perf_counter() - t
-        t = time.perf_counter()
-        for _ in range(20):
-            res = jax.block_until_ready(evaluate(lp))
-        t_run = (time.perf_counter() - t) / 20
+        res, t_compile, t_run = timed(jax.jit(lambda lp, g=g: g.network(lp)), lp, 20)
         osnr = db(np.asarray(res.nsr_ase) + np.asarray(res.nsr_transceiver))
         nli_db, gsnr = db(res.nsr_nli), np.asarray(res.gsnr_db)
         print(f"{name}: read {1e3 * t_read:.0f} ms, first call {t_compile:.2f} s, then {1e3 * t_run:.2f} ms per "
@@ -57,12 +61,8 @@ def main():
     print("\n== a three-ROADM ring (tests/data/gnpy/ring.json), one lightpath per channel over two links")
     g = load_gnpy_network(DATA / "ring.json", eq)
     lp = g.lightpaths(["roadm A", "roadm B", "roadm C"])
-    evaluate = jax.jit(lambda lp: g.network(lp))
-    jax.block_until_ready(evaluate(lp))
-    t = time.perf_counter()
-    for _ in range(20):
-        res = jax.block_until_ready(evaluate(lp))
-    print(f"{g.spectrum.n_channels} lightpaths: {1e3 * (time.perf_counter() - t) / 20:.2f} ms per evaluation; "
+    res, _, t_run = timed(jax.jit(lambda lp: g.network(lp)), lp, 20)
+    print(f"{g.spectrum.n_channels} lightpaths: {1e3 * t_run:.2f} ms per evaluation; "
           f"GSNR {float(res.gsnr_db.min()):.2f}-{float(res.gsnr_db.max()):.2f} dB")
 
 
@@ -78,14 +78,7 @@ def raman_example():
     line = load_gnpy_link(example, DATA / "raman_eqpt.json")
     t_read = time.perf_counter() - t
     span, s = line.link.spans, line.spectrum
-    evaluate = jax.jit(lambda sp: line.link(sp))
-    t = time.perf_counter()
-    res = jax.block_until_ready(evaluate(s))
-    t_compile = time.perf_counter() - t
-    t = time.perf_counter()
-    for _ in range(5):
-        res = jax.block_until_ready(evaluate(s))
-    t_run = (time.perf_counter() - t) / 5
+    res, t_compile, t_run = timed(jax.jit(lambda sp: line.link(sp)), s, 5)
     out = np.asarray(span.solve(s.frequency, s.power, noise_bandwidth=s.symbol_rate).signal[:, -1])
     pch = 10 * np.log10(np.mean(out) * 1e3) - 0.5  # con_out
     print(f"read (with one Raman solve) {t_read:.1f} s, first call {t_compile:.1f} s, then {1e3 * t_run:.0f} ms per "

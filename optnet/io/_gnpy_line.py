@@ -2,8 +2,6 @@
 read into an optnet `GNLink`: unlike a `Network`, a link also takes GNPy's `RamanFiber` spans."""
 
 import dataclasses
-import importlib.resources
-import json
 import math
 from collections.abc import Mapping
 
@@ -29,6 +27,7 @@ from ._gnpy import (
     _spans,
     load_gnpy_equipment,
 )
+from ._raman_table import ssmf_raman_gain
 
 # GNPy's mode model of a step-index fibre, for the effective area at any frequency
 # (gnpy.core.parameters.FiberParams: core radius, core index)
@@ -172,17 +171,14 @@ def _raman_gain(spec: Mapping, where: str):
     grid = np.linspace(150e12, 250e12, 101)  # Hz: every channel and pump in practice
     coefficient = spec.get("raman_coefficient")
     if coefficient is None:  # GNPy's default: its SSMF coefficient g0 A_overlap, measured at a reference pump
-        table = json.loads(importlib.resources.files("optnet").joinpath("data/ssmf_raman_gain.json").read_text())
-        offset, gamma_raman, f_pump = (np.asarray(table["frequency_offset_Hz"]), np.asarray(table["gamma_raman_m_per_W"]),
-                                       float(table["reference_frequency_Hz"]))
-    else:
-        if not isinstance(coefficient, Mapping) or not {"g0", "frequency_offset", "reference_frequency"} <= set(coefficient):
-            raise GnpyError(f"{where}: `raman_coefficient` needs `g0` (1/(W m)), `frequency_offset` (Hz) and "
-                            "`reference_frequency` (Hz).")
-        offset = np.asarray(coefficient["frequency_offset"], float)
-        f_pump = float(coefficient["reference_frequency"])
-        # g0 is per unit overlap area: g0 x A_overlap(Stokes wave, pump) is the coefficient in m/W
-        overlap = 0.5 * (mode_area(f_pump - offset) + mode_area(f_pump))
-        gamma_raman = np.asarray(coefficient["g0"], float) * overlap
+        return ssmf_raman_gain(jnp.asarray(mode_area(grid)), jnp.asarray(grid))
+    if not isinstance(coefficient, Mapping) or not {"g0", "frequency_offset", "reference_frequency"} <= set(coefficient):
+        raise GnpyError(f"{where}: `raman_coefficient` needs `g0` (1/(W m)), `frequency_offset` (Hz) and "
+                        "`reference_frequency` (Hz).")
+    offset = np.asarray(coefficient["frequency_offset"], float)
+    f_pump = float(coefficient["reference_frequency"])
+    # g0 is per unit overlap area: g0 x A_overlap(Stokes wave, pump) is the coefficient in m/W
+    overlap = 0.5 * (mode_area(f_pump - offset) + mode_area(f_pump))
+    gamma_raman = np.asarray(coefficient["g0"], float) * overlap
     return MeasuredRamanGain(offset, gamma_raman, f_pump, mode_area(grid), grid)
 

@@ -2,10 +2,14 @@
 
 import importlib.resources
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # optnet.io loads without JAX (the CLI's argument checks)
+    from jaxtyping import ArrayLike
 
 
 
-def ssmf_raman_gain(effective_area: float | None = None, area_frequency=None):
+def ssmf_raman_gain(effective_area: "float | ArrayLike | None" = None, area_frequency: "ArrayLike | None" = None):
     """Measured Raman gain of standard single-mode fibre as GNPy uses it: a `MeasuredRamanGain` with
     the coupling of each pair scaled by f_pump/f_ref and divided by the pair overlap area.
 
