@@ -482,6 +482,10 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             i += 1
         fibre_db = float(np.mean(per_m_to_db_per_km(fibre.attenuation))) * float(fibre.length) / 1e3
         loss_db = input_db + fibre_db + output_db
+        launch_dbm = (eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm) - launch_loss_db
+        if raman:  # the span's net loss at the launch power, pumps on (GNPy's RamanFiber output power)
+            span, out_dbm = raman_span(e, fibre, lambda nf, out=output_db: Edfa.from_db(nf + out), launch_dbm, label(uid))
+            loss_db = launch_dbm - out_dbm + output_db
         if i < len(chain) and elements[chain[i]]["type"] == "Edfa":
             amp = elements[chain[i]]
             if "type_variety" not in amp:
@@ -490,12 +494,8 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             i += 1
         else:
             amp = None
-            variety = _design_amplifier(eq, loss_db, label(uid))
+            variety = _design_amplifier(eq, launch_loss_db + loss_db, label(uid))  # the loss from the amplifier before
             auto.append(f"{uid}-amplifier")
-        launch_dbm = (eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm) - launch_loss_db
-        if raman:  # the span's net loss at the launch power, pumps on (GNPy's RamanFiber output power)
-            span, out_dbm = raman_span(e, fibre, lambda nf, out=output_db: Edfa.from_db(nf + out), launch_dbm, label(uid))
-            loss_db = launch_dbm - out_dbm + output_db
         # GNPy's operating point: in power mode the amplifier sets its output to the SI power plus
         # its `delta_p`, so its gain is the span loss plus the change of delta_p; in gain mode
         # `gain_target` (default: the span loss)
