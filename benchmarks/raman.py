@@ -47,7 +47,7 @@ def _reference_span():
 def solve_benchmark():
     print("== BVP + profile and pump gradient: the reference span (measured gain, 96 ch, 3 backward pumps) ==")
     fibre, s, pumps = _reference_span()
-    for name, solver in (("chord-Newton (default, TNC fallback)", on.NewtonBVP()), ("TNC alone (scipy, IFT vjp)", on.TNCBVP())):
+    for name, solver in (("Newton (default, TNC fallback)", on.NewtonBVP()), ("TNC alone (scipy, IFT vjp)", on.TNCBVP())):
         span = on.RamanSpan(fibre, on.Pumps(), pumps, bvp_solver=solver)
         c, t = _time(lambda sp: sp.solve(s.frequency, s.power).signal, span, reps=5)
         g = eqx.filter_jit(jax.grad(lambda p: jnp.sum(jnp.log(eqx.tree_at(lambda x: x.backward.power, span, p).solve(s.frequency, s.power).net_gain))))
@@ -92,7 +92,7 @@ def cost_of_exact_gradient():
 
 
 def adjoint_options():
-    print("== BVP residual adjoint (`bvp_adjoint`: the chord's Jacobian needs forward mode; the implicit VJP uses `adjoint`) ==")
+    print("== BVP residual adjoint (`bvp_adjoint`: Newton's Jacobian needs forward mode; the implicit VJP uses `adjoint`) ==")
     fibre, s, pumps = _reference_span()
     for name, adj in (("DirectAdjoint (fwd + rev)", diffrax.DirectAdjoint()), ("ForwardMode (fwd only)", diffrax.ForwardMode())):
         span = on.RamanSpan(fibre, on.Pumps(), pumps, bvp_adjoint=adj)

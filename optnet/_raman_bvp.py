@@ -1,6 +1,7 @@
 """The backward-pump boundary-value problem of a Raman span: its first guess and its solvers."""
 
 import abc
+import contextlib
 from collections.abc import Callable
 
 import equinox as eqx
@@ -108,30 +109,38 @@ class AbstractBVPSolver(eqx.Module):
     """
 
     @abc.abstractmethod
-    def find(self, residual: Callable, x0: Array, args, active) -> tuple[Array, Array]:
-        """(root near `x0`, `RESULTS` code as an int array). `residual` supports forward mode.
+    def find(self, residual: Callable, x0: Array, args, active) -> tuple[Array, Array, Array]:
+        """(root near `x0`, `RESULTS` code as an int array, the Jacobian of `residual` at the root or
+        within rounding of it: the implicit gradient uses it). `residual` supports forward mode.
         `active` (a traced bool) may say that the answer is not needed (a fallback branch under
         `vmap`); nothing is differentiated."""
 
     def solve(self, residual: Callable, x0: Array, args, reverse_residual: Callable | None = None) -> tuple[Array, RESULTS]:
         """Root of `residual(., args)` near `x0` and its outcome, differentiable (reverse mode) with
-        respect to `args`: for a cotangent g, lambda = J_x^{-T} g (J_x at the root, by forward mode)
-        and d/d args = -lambda^T dR/d args (a VJP of `reverse_residual`, default `residual`: the
-        same function, possibly with a reverse-mode-only ODE adjoint that compiles faster)."""
+        respect to `args`: for a cotangent g, lambda = J_x^{-T} g with the Jacobian `find` returns
+        (at the last iterate, within rounding of the root), and d/d args = -lambda^T dR/d args (a
+        VJP of `reverse_residual`, default `residual`: the same function, possibly with a
+        reverse-mode-only ODE adjoint that compiles faster)."""
         reverse_residual = residual if reverse_residual is None else reverse_residual
 
-        def find(x0_, args_):
+        @jax.jit
+        def find_jit(x0_, args_):
             return self.find(residual, x0_, args_, jnp.asarray(True))
 
-        root = jax.custom_vjp(find)
+        def find(x0_, args_):
+            # jitted, under the same mesh context for the primal and for `fwd` (which JAX traces
+            # under an explicit empty mesh): one trace of the solve serves both
+            with _same_mesh():
+                return find_jit(x0_, args_)
+
+        root = jax.custom_vjp(lambda x0_, args_: find(x0_, args_)[:2])
 
         def fwd(x0_, args_):
-            out = find(x0_, args_)
-            return out, (out[0], x0_, args_)
+            x, code, jac = find(x0_, args_)
+            return (x, code), (x, jac, x0_, args_)
 
         def bwd(saved, cot):
-            x, x0_, args_ = saved
-            jac = jax.jacfwd(residual)(x, args_)
+            x, jac, x0_, args_ = saved
             lam = lx.linear_solve(lx.MatrixLinearOperator(jac.T), cot[0], throw=False).value
             _, vjp = jax.vjp(lambda a: reverse_residual(x, a), args_)
             return jnp.zeros_like(x0_), vjp(-lam)[0]
@@ -139,6 +148,13 @@ class AbstractBVPSolver(eqx.Module):
         root.defvjp(fwd, bwd)
         x, code = root(jax.lax.stop_gradient(x0), args)
         return x, RESULTS.where(code == RESULTS.successful._value, RESULTS.successful, RESULTS.bvp_failed)
+
+
+def _same_mesh():
+    """The current abstract mesh, set explicitly (a no-op where JAX has no abstract meshes)."""
+    if not hasattr(jax.sharding, "use_abstract_mesh"):
+        return contextlib.nullcontext()
+    return jax.sharding.use_abstract_mesh(jax.sharding.get_abstract_mesh())
 
 
 class TNCBVP(AbstractBVPSolver):
@@ -160,7 +176,7 @@ class TNCBVP(AbstractBVPSolver):
             x0_ = np.asarray(x0_)
             dtype = x0_.dtype
             if not bool(active_):
-                return x0_, np.int32(RESULTS.bvp_failed._value)
+                return x0_, np.int32(RESULTS.bvp_failed._value), np.eye(x0_.size, dtype=dtype)
 
             def fg(x):  # 0.5 |r|^2 and J^T r, with the forward-mode Jacobian Newton uses
                 xj = jnp.asarray(x, dtype)
@@ -183,17 +199,21 @@ class TNCBVP(AbstractBVPSolver):
             ok = bool(np.all(np.isfinite(x)) and np.all(np.isfinite(r))
                       and np.max(np.abs(r)) < max(tol, 1e3 * np.finfo(dtype).eps))
             code = RESULTS.successful._value if ok else RESULTS.bvp_failed._value
-            return np.asarray(x, dtype), np.int32(code)
+            j = np.asarray(jac(jnp.asarray(x, dtype), args_), dtype) if ok else np.eye(x.size, dtype=dtype)
+            return np.asarray(x, dtype), np.int32(code), j
 
-        shapes = (jax.ShapeDtypeStruct(x0.shape, x0.dtype), jax.ShapeDtypeStruct((), jnp.int32))
+        shapes = (jax.ShapeDtypeStruct(x0.shape, x0.dtype), jax.ShapeDtypeStruct((), jnp.int32),
+                  jax.ShapeDtypeStruct(x0.shape * 2, x0.dtype))
         return jax.pure_callback(host, shapes, x0, args, active, vmap_method="sequential")
 
 
 class NewtonBVP(AbstractBVPSolver):
-    """Chord-Newton iterations (the Jacobian once, at the first guess, LU-factorised); if they
-    fail, `fallback` from the same first guess (default `TNCBVP()`, a bounded minimiser of
-    ||residual||^2: global where Newton is not). `fallback=None` reports the failure at once. With
-    the relaxation first guess (`relaxation_guess`) the chord converges in 2-4 iterations.
+    """Newton iterations, each taking the residual and its Jacobian from one forward-mode pass (a
+    vmapped JVP of the ODE solve); if they fail, `fallback` from the same first guess (default
+    `TNCBVP()`, a bounded minimiser of ||residual||^2: global where Newton is not). `fallback=None`
+    reports the failure at once. With the relaxation first guess (`relaxation_guess`) Newton
+    converges in 2-4 iterations, and its last Jacobian (within rounding of the root's) serves the
+    implicit gradient.
 
     **Fields:** `rtol`, `atol` (tolerances on x), `max_steps` (static), `fallback` (static).
     """
@@ -204,28 +224,30 @@ class NewtonBVP(AbstractBVPSolver):
     fallback: AbstractBVPSolver | None = eqx.field(static=True, default=TNCBVP())
 
     def find(self, residual, x0, args, active):
-        # chord (one Jacobian, at the first guess): from the relaxation guess it converges in all 60
-        # cases of the robustness sweep, at a third of Newton's cost and compile time
-        # x <- x - J(x0)^{-1} R(x), stopped when the step is below atol + rtol |x| (as optimistix's
-        # Chord, written out: a fraction of its trace time)
-        lu = jax.scipy.linalg.lu_factor(jax.jacfwd(residual)(x0, args))
+        # Newton, the residual and its Jacobian from one forward-mode pass per iterate (a vmapped
+        # JVP: one ODE solve in the compiled graph, which the implicit gradient reuses); stopped
+        # when the step is below atol + rtol |x|, so the last Jacobian is within rounding of the
+        # root's
+        basis = jnp.eye(x0.shape[0], dtype=x0.dtype)
 
         def body(carry):
-            x, _, k = carry
-            step = jax.scipy.linalg.lu_solve(lu, residual(x, args))
+            x, _, _, k = carry
+            r, jt = jax.vmap(lambda t: jax.jvp(lambda x_: residual(x_, args), (x,), (t,)))(basis)
+            jac = jt.T  # jt[i] = J e_i
+            step = jnp.linalg.solve(jac, r[0])
             small = jnp.all(jnp.abs(step) <= self.atol + self.rtol * jnp.abs(x))
-            return x - step, small, k + 1
+            return x - step, small, jac, k + 1
 
         def cond(carry):
-            x, small, k = carry
+            x, small, _, k = carry
             return ~small & (k < self.max_steps) & jnp.all(jnp.isfinite(x))
 
-        x, small, _ = jax.lax.while_loop(cond, body, (x0, jnp.asarray(False), 0))
+        x, small, jac, _ = jax.lax.while_loop(cond, body, (x0, jnp.asarray(False), basis, 0))
         ok = small & jnp.all(jnp.isfinite(x))
         code = jnp.where(ok, RESULTS.successful._value, RESULTS.bvp_failed._value).astype(jnp.int32)
         if self.fallback is None:
-            return x, code
+            return x, code, jac
         fallback = self.fallback
         # a real branch unless vmapped (then `active` spares the fallback's work)
-        return jax.lax.cond(ok, lambda _: (x, code),
+        return jax.lax.cond(ok, lambda _: (x, code, jac),
                             lambda _: fallback.find(residual, x0, args, jnp.logical_and(active, ~ok)), None)

@@ -11,7 +11,7 @@ class RESULTS(optx.RESULTS):  # pyright: ignore
         "`RamanSpan.max_steps`, loosen the step-size controller, or check for extreme pump powers."
     )
     bvp_failed = (
-        "The backward-pump boundary-value problem did not converge: neither chord-Newton from the "
+        "The backward-pump boundary-value problem did not converge: neither Newton from the "
         "relaxation guess nor the TNC fallback found z=0 pump powers that reproduce the prescribed z=L "
         "powers. Such pumping (usually watts in total, with tens of dB of gain) has no steady state the "
         "solvers can reach: check the pump powers (W) and frequencies (Hz)."

@@ -290,7 +290,7 @@ def _check_sweep_case(span, max_seconds):
 
 def test_strong_pumping_converges():
     """4 x 1 W on 100 km (tabulated gain, 96 channels): the old sweep-from-L guess was 77-139 % off and
-    Newton wandered; the relaxation guess and chord-Newton converge."""
+    Newton wandered; the relaxation guess and Newton converge."""
     ok, _ = _check_sweep_case(_sweep_span(4, 1.0, 100.0), max_seconds=2.0)
     assert ok
 
