@@ -114,6 +114,63 @@ def test_ring_with_roadms_and_automatic_design(equipment):
     assert 10 * np.log10(float(roadm.noise_figure)) == pytest.approx(equipment.noise_figure_db("var_medium", 20.0))
 
 
+def _line(lengths_km, power_dbm=0.0):
+    """Transceiver A -> fibre -> Edfa (var_low, no delta_p) -> ... -> Transceiver B, in GNPy's
+    schema, with GNPy's default span rule delta_power_range_db = [-2, 3, 0.5]."""
+    elements = [{"uid": "A", "type": "Transceiver"}, {"uid": "B", "type": "Transceiver"}]
+    chain = ["A"]
+    for k, km in enumerate(lengths_km, 1):
+        elements += [{"uid": f"F{k}", "type": "Fiber", "type_variety": "SSMF",
+                      "params": {"length": km, "loss_coef": 0.2, "length_units": "km", "con_in": 0.5, "con_out": 0.5}},
+                     {"uid": f"E{k}", "type": "Edfa", "type_variety": "var_low", "operational": {}}]
+        chain += [f"F{k}", f"E{k}"]
+    chain.append("B")
+    topology = {"elements": elements, "connections": [{"from_node": a, "to_node": b} for a, b in zip(chain, chain[1:])]}
+    eq = json.loads((DATA / "eqpt_config.json").read_text())
+    eq["Edfa"] = [a for a in eq["Edfa"] if "advanced_config_from_json" not in a]  # a file beside the fixture
+    eq["Span"][0]["delta_power_range_db"] = [-2, 3, 0.5]
+    eq["SI"][0]["power_dbm"] = power_dbm
+    return topology, eq
+
+
+def test_power_design_as_gnpy():
+    """GNPy's power design (set_egress_amplifier, target_power): an amplifier without delta_p gets
+    0.3 dB per dB of the next span's loss above 20 dB, rounded to the step and clipped to the range
+    (a Transceiver next counts as a span of no loss), its gain the span loss plus the change of
+    delta_p, less what p_max cannot reach. GNPy's own expected design of its EDFA example network
+    (tests/data/convert/edfa_example_network_autodesign_expected.json, oopt-gnpy commit 8ebed58:
+    80 km at 0.2 dB/km with 0.5 dB connectors, then an EDFA before Site_B) is delta_p = -2 dB and a
+    gain of 15 dB."""
+    from optnet.io import load_gnpy_equipment, load_gnpy_network
+
+    design = lambda t, e: [(d.uid, d.variety, round(d.gain_db, 9), round(d.delta_p_db, 9))
+                           for d in load_gnpy_network(t, load_gnpy_equipment(e)).links[0].design]
+    assert design(*_line([80])) == [("E1", "var_low", 15.0, -2.0)]  # GNPy's expected file
+    # spans of 21, 26 and 13 dB: E1 feeds 26 dB (+1.8 -> 2.0), E2 feeds 13 dB (-2.1 -> -2), E3 the receiver (-2)
+    assert design(*_line([100, 125, 60])) == [("E1", "var_low", 23.0, 2.0), ("E2", "var_low", 22.0, -2.0),
+                                              ("E3", "var_low", 13.0, -2.0)]
+    # at 4 dBm into 76 channels (22.8 dBm in all) E1's 2 dB would need 24.8 dBm > p_max = 23 dBm
+    reduced = design(*_line([100, 125, 60], power_dbm=4.0))
+    cut = 23.0 - (4.0 + 10 * np.log10(76) + 2.0)
+    assert reduced[0][2:] == pytest.approx((23.0 + cut, 2.0 + cut), abs=1e-9)
+    assert reduced[1][2:] == pytest.approx((26.0 - 2.0 - (2.0 + cut), -2.0), abs=1e-9)
+    # no delta_power_range_db (the fixture's equipment): no power design, every delta_p 0
+    assert [d.delta_p_db for d in load_gnpy_network(DATA / "p2p.json", DATA / "eqpt_config.json").links[0].design] == [0.0, 0.0]
+
+
+def test_line_launches_each_span_at_its_delta_p():
+    """With GNPy's flat gains (`load_gnpy_link`'s default), the span after an amplifier is launched
+    at the reference power plus its delta_p (the mean power, before the span's input loss)."""
+    from optnet.io import load_gnpy_link
+
+    line = load_gnpy_link(*_line([100, 125, 60]))
+    r = line.link(line.spectrum)
+    launched = 10 * np.log10(np.mean(np.asarray(r.span_power), axis=1) * 1e3)
+    np.testing.assert_allclose(launched, [-0.5, 2.0, -2.0], atol=0.02)  # the first span after its 0.5 dB connector
+    with pytest.raises(ValueError, match="`amplifiers` must be 'gnpy' or 'restoring'"):
+        load_gnpy_link(*_line([80]), amplifiers="flat")
+
+
 def test_add_drop_osnr_as_gnpy_receiver_sums_it():
     """GNPy's receiver adds 1/OSNR of the transmitter and of the add and drop paths (each in 0.1 nm,
     scaled to the symbol rate): add and drop are `add_drop_osnr` + 3.01 dB each unless a
@@ -197,13 +254,14 @@ def test_raman_fiber_line_operating_point_and_gsnr(raman_line):
 
 @pytest.mark.slow  # 15 s; test_raman_fiber_line covers the line reader
 def test_line_of_passive_spans_equals_the_network():
-    """A Fiber-only line read by `load_gnpy_link` (the first span's input loss in the launch power)
-    gives the network's GSNR (input losses as scaled gamma and NF) to 0.03 dB: the line evaluates
-    the ISRS at the power inside the fibre, the network at the launch power."""
+    """A Fiber-only line read by `load_gnpy_link` with restoring amplifiers (the first span's input
+    loss in the launch power) gives the network's GSNR (input losses as scaled gamma and NF) to
+    0.03 dB: the line evaluates the ISRS at the power inside the fibre, the network at the launch
+    power."""
     from optnet.io import GnpyError, load_gnpy_link, load_gnpy_network
 
     eq = DATA / "eqpt_config.json"
-    line = load_gnpy_link(DATA / "p2p.json", eq)
+    line = load_gnpy_link(DATA / "p2p.json", eq, amplifiers="restoring")
     net = load_gnpy_network(DATA / "p2p.json", eq)
     assert (line.source, line.target) == ("Site_A", "Site_B") and line.elements == net.links[0].elements
     a = np.asarray(line.link(line.spectrum).gsnr_db)

@@ -19,6 +19,7 @@ from ._topologies import SHIPPED as SHIPPED, load_topology as load_topology
 
 if TYPE_CHECKING:  # for type checkers and the API docs; at run time these load on first use
     from ._gnpy import (
+        AmplifierDesign as AmplifierDesign,
         AmplifierVariety as AmplifierVariety,
         GnpyEquipment as GnpyEquipment,
         GnpyError as GnpyError,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:  # for type checkers and the API docs; at run time these load 
     from ._gnpy_line import GnpyLine as GnpyLine, load_gnpy_link as load_gnpy_link
 
 # GNPy files: loaded on first use, so the CLI's argument checks (which read optnet.io) never import JAX
-_GNPY = ("AmplifierVariety", "GnpyEquipment", "GnpyError", "GnpyLink", "GnpyNetwork", "load_gnpy_equipment",
+_GNPY = ("AmplifierDesign", "AmplifierVariety", "GnpyEquipment", "GnpyError", "GnpyLink", "GnpyNetwork", "load_gnpy_equipment",
          "load_gnpy_network", "to_gnpy")
 _GNPY_LINE = ("GnpyLine", "load_gnpy_link")
 

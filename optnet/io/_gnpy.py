@@ -238,8 +238,8 @@ def load_gnpy_equipment(source) -> GnpyEquipment:
 @dataclasses.dataclass(frozen=True)
 class GnpyLink:
     """One directed link found in a GNPy topology: its end nodes, the element uids along it, the
-    spans built from them, the uids of amplifiers that automatic design added, and the variety of
-    the booster after its source ROADM (if any)."""
+    spans built from them, the uids of amplifiers that automatic design added, the variety of
+    the booster after its source ROADM (if any) and the design of each span's amplifier."""
 
     source: str
     target: str
@@ -247,6 +247,20 @@ class GnpyLink:
     spans: tuple[FibreSpan, ...]
     auto_amplifiers: tuple[str, ...]
     booster: AmplifierVariety | None = None
+    design: tuple["AmplifierDesign", ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class AmplifierDesign:
+    """The amplifier after one span as GNPy's design sets it (`set_egress_amplifier`): its `uid`
+    (`<fibre uid>-amplifier` where design added it), its `variety`, its operating `gain_db` (the
+    span loss plus the change of delta_p, or `gain_target` in gain mode) and `delta_p_db`, its
+    output power per channel relative to the reference power (given, or designed), dB."""
+
+    uid: str
+    variety: str
+    gain_db: float
+    delta_p_db: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -400,11 +414,14 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
       gain: in power mode (the equipment's `Span.power_mode`, default true) the span loss plus
       the change of the amplifiers' `operational.delta_p` (their output power offset, dB); in
       gain mode its `gain_target`. Every span is launched at the SI power: a non-zero `delta_p`
-      sets the amplifier's NF but not the next span's launch power (GNPy's power design is not
-      replicated);
-    - automatic design (GNPy's rule, the one implemented): a fibre with no amplifier after it gets
-      the `allowed_for_design` variety whose [gain_min, gain_flatmax] holds the span loss, else the
-      one with the largest gain_flatmax; the uids are listed in `GnpyLink.auto_amplifiers`.
+      sets the amplifier's NF but not the next span's launch power (`load_gnpy_link` launches
+      each span at the SI power plus the delta_p before it, as GNPy does);
+    - GNPy's amplifier design (`set_egress_amplifier`): an amplifier without `delta_p` gets
+      GNPy's `target_power` from the loss of the span it feeds (0.3 dB per dB above 20 dB, rounded
+      and clipped to `Span.delta_power_range_db`; 0 without that range); an output above the
+      variety's p_max lowers delta_p and the gain; a fibre with no amplifier after it gets GNPy's
+      `select_edfa` variety (see docs/from_gnpy.md). The designs are in `GnpyLink.design`, the
+      added uids in `GnpyLink.auto_amplifiers`.
 
     A booster (an `Edfa` right after a `Roadm`, before the line's first fibre) sets the NF of the
     network's `Roadm` (see `GnpyLink.booster`). The network's `Transceiver` SNR sums, as GNPy's
@@ -418,7 +435,8 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     elements, kind, label, nodes, where, data = g.elements, g.kind, g.label, g.nodes, g.where, g.data
     links = []
     for start, chain, end in g.lines:
-        links.append(GnpyLink(start, end, tuple(chain), *_spans(chain, elements, eq, label, power_dbm, kind(start) == "Roadm")))
+        links.append(GnpyLink(start, end, tuple(chain), *_spans(chain, elements, eq, label, power_dbm, kind(start) == "Roadm",
+                                                                 kind(end) == "Roadm")))
     if not links:
         raise GnpyError(f"{where}: no fibre line joins two Roadm or Transceiver elements.")
     names = tuple(nodes)
@@ -441,13 +459,18 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     return GnpyNetwork(network, spectrum, tuple(links), eq)
 
 
-def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: bool, launch_loss_db: float = 0.0,
-           raman_span=None):
+def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: bool, to_roadm: bool,
+           launch_loss_db: float = 0.0, raman_span=None, fixed_gain: bool = False):
     """The spans of a line (see `load_gnpy_network`). `launch_loss_db`: an input loss already taken
     out of the launch power (a line read by `load_gnpy_link`); each span's own input loss is
     counted beyond it. `raman_span(element, fibre, amplifier NF, launch power dBm)`: builds the span
-    of a `RamanFiber` and returns it with its mean output power in dBm (None: RamanFiber refused)."""
-    spans, auto, pending_db, i, previous_dp, booster = [], [], 0.0, 0, 0.0, None
+    of a `RamanFiber` and returns it with its mean output power in dBm (None: RamanFiber refused).
+    `fixed_gain`: each amplifier keeps GNPy's flat operating gain (the next span launched at the
+    reference power plus its delta_p) instead of restoring the launch power."""
+    fibres, booster, pending_db, i = [], None, 0.0, 0
+    launch_dbm = (eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm) - launch_loss_db
+    # first pass: each fibre with its lumped losses, its loss (a RamanFiber's net loss at the
+    # reference power, pumps on, as GNPy estimates it for design) and the amplifier after it
     while i < len(chain):
         uid = chain[i]
         e = elements[uid]
@@ -456,7 +479,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             i += 1
             continue
         if e["type"] == "Edfa":  # before the line's first fibre: a booster
-            if not from_roadm or spans or booster is not None:
+            if not from_roadm or fibres or booster is not None:
                 raise GnpyError(f"{label(uid)}: an amplifier before a line's first fibre is read only as the "
                                 "booster right after a Roadm (not after a Transceiver, nor two of them).")
             if "type_variety" not in e:
@@ -474,43 +497,129 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
                             "elements with `load_gnpy_link` (an optnet GNLink)." if raman_span is None else
                             f"its input loss ({input_db:g} dB) differs from the line's first span ({launch_loss_db:g} dB): "
                             "optnet launches a line's Raman spans at one power."))
-        input_db -= launch_loss_db  # beyond what the launch power already lost
-        fibre = _fibre(e, eq, label(uid), input_db)
+        # the span is launched at the power before its input loss, which scales gamma; with
+        # restoring amplifiers every span is launched at the line's launch power, which already
+        # lost `launch_loss_db`, and so is the first span with flat gains
+        model_input_db = input_db - (launch_loss_db if not fixed_gain or not fibres else 0.0)
+        if raman and model_input_db > 1e-12:
+            raise GnpyError(f"{label(uid)}: with flat amplifier gains only the line's first RamanFiber may have an input "
+                            f"loss ({input_db:g} dB here): the pumps must see the power inside the fibre.")
+        fibre = _fibre(e, eq, label(uid), model_input_db)
         i += 1
         while i < len(chain) and elements[chain[i]]["type"] == "Fused":
             output_db += float(elements[chain[i]].get("params", {}).get("loss", 1.0))
             i += 1
         fibre_db = float(np.mean(per_m_to_db_per_km(fibre.attenuation))) * float(fibre.length) / 1e3
         loss_db = input_db + fibre_db + output_db
-        launch_dbm = (eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm) - launch_loss_db
+        span = None
         if raman:  # the span's net loss at the launch power, pumps on (GNPy's RamanFiber output power)
-            span, out_dbm = raman_span(e, fibre, lambda nf, out=output_db: Edfa.from_db(nf + out), launch_dbm, label(uid))
-            loss_db = launch_dbm - out_dbm + output_db
+            span, out_dbm = raman_span(e, fibre, lambda nf, gain, out=output_db: _amplifier(nf + out, gain, fixed_gain),
+                                       launch_dbm, label(uid))
+            loss_db = launch_loss_db + launch_dbm - out_dbm + output_db
+        amp = None
         if i < len(chain) and elements[chain[i]]["type"] == "Edfa":
-            amp = elements[chain[i]]
-            if "type_variety" not in amp:
-                raise GnpyError(f"{label(chain[i])}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
-            variety = eq.amplifier(amp["type_variety"], label(chain[i]))
+            amp = chain[i]
+            if "type_variety" not in elements[amp]:
+                raise GnpyError(f"{label(amp)}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
             i += 1
-        else:
-            amp = None
-            variety = _design_amplifier(eq, launch_loss_db + loss_db, label(uid))  # the loss from the amplifier before
-            auto.append(f"{uid}-amplifier")
-        # GNPy's operating point: in power mode the amplifier sets its output to the SI power plus
-        # its `delta_p`, so its gain is the span loss plus the change of delta_p; in gain mode
-        # `gain_target` (default: the span loss)
-        operational = amp.get("operational", {}) if amp is not None else {}
-        if eq.span.get("power_mode", True):
-            delta_p = float(operational.get("delta_p") or 0.0)
-            gain_db, previous_dp = launch_loss_db + loss_db + delta_p - previous_dp, delta_p
-        else:
-            gain_db = float(operational.get("gain_target") or launch_loss_db + loss_db)
-        nf = eq.noise_figure_db(variety, gain_db, launch_dbm - loss_db)
-        # the lumped losses around the fibre are attenuators before the amplifier for its ASE
-        spans.append(span(nf) if raman else FibreSpan(fibre, Edfa.from_db(nf + input_db + output_db)))
-    if not spans:
+        fibres.append(dict(uid=uid, fibre=fibre, raman_span=span, loss_db=loss_db, lumped_db=model_input_db + output_db, amp=amp))
+    if not fibres:
         raise GnpyError(f"{label(chain[0])}: the line has no Fiber.")
-    return tuple(spans), tuple(auto), booster
+    # second pass: GNPy's amplifier design (set_egress_amplifier): each amplifier's output offset
+    # delta_p (given, else from the loss of the span it feeds), its variety (given, else designed)
+    # and its operating gain
+    power_mode = eq.span.get("power_mode", True)
+    pref_dbm = eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm
+    pref_total_dbm = pref_dbm + 10 * math.log10(_channel_plan(eq, power_dbm)[0].n_channels)
+    spans, auto, design, previous_dp = [], [], [], 0.0
+    for k, f in enumerate(fibres):
+        amp = elements[f["amp"]] if f["amp"] is not None else None
+        where = label(f["amp"]) if amp is not None else label(f["uid"])
+        operational = amp.get("operational", {}) if amp is not None else {}
+        if power_mode:
+            given = operational.get("delta_p")
+            if given is not None:
+                dp = float(given)
+            else:  # the span it feeds; a Roadm at the end: 0; a Transceiver: a span of no loss
+                next_loss = fibres[k + 1]["loss_db"] if k + 1 < len(fibres) else (None if to_roadm else 0.0)
+                dp = _target_delta_p(eq, next_loss, where)
+            gain_db = f["loss_db"] + dp - previous_dp
+        else:
+            gain_db = float(operational.get("gain_target") or f["loss_db"])
+            dp = previous_dp + gain_db - f["loss_db"]
+        if amp is not None:
+            variety = eq.amplifier(amp["type_variety"], where)
+            reduction = min(0.0, variety.p_max - (pref_total_dbm + dp))
+        else:
+            variety, reduction = _select_amplifier(eq, gain_db, pref_total_dbm + dp, where)
+            auto.append(f"{f['uid']}-amplifier")
+        design.append(AmplifierDesign(f["amp"] or auto[-1], variety.name, 0.0, 0.0))
+        if power_mode:  # GNPy lowers the output power an amplifier cannot reach
+            dp, gain_db = dp + reduction, gain_db + reduction
+        nf = eq.noise_figure_db(variety, gain_db, pref_dbm + previous_dp - f["loss_db"])
+        # the lumped losses around the fibre are attenuators before the amplifier for its ASE; a
+        # span models its fibre alone (its input loss scales gamma; the launch loss is in the launch
+        # power), so a flat gain leaves them out: the next span starts at the reference power
+        # plus delta_p
+        model_gain_db = gain_db - f["lumped_db"]
+        if f["raman_span"] is not None:
+            spans.append(f["raman_span"](nf, model_gain_db))
+        else:
+            spans.append(FibreSpan(f["fibre"], _amplifier(nf + f["lumped_db"], model_gain_db, fixed_gain)))
+        design[-1] = dataclasses.replace(design[-1], gain_db=gain_db, delta_p_db=dp)
+        previous_dp = dp
+    return tuple(spans), tuple(auto), booster, tuple(design)
+
+
+def _amplifier(nf_db: float, gain_db: float, fixed_gain: bool) -> Edfa:
+    """An EDFA of NF `nf_db`: at a flat gain of `gain_db` (GNPy's operating point), or restoring the
+    launch power."""
+    return Edfa.from_db(nf_db, gain_db if fixed_gain else None)
+
+
+def _round2float(x: float, step: float) -> float:
+    """GNPy's `round2float`: `x` rounded to a multiple of `step` (itself rounded to 0.1 dB)."""
+    step = round(step, 1)
+    return round(round(x / step) * step, 1) if step >= 0.01 else round(x, 2)
+
+
+def _target_delta_p(eq: GnpyEquipment, loss_db: float | None, where: str) -> float:
+    """GNPy's `target_power` (Auge, Curri, Le Rouzic, "Open design for multi-vendor optical
+    networks", OFC 2019, Eq. 4): the output offset (dB) of an amplifier feeding a span of
+    `loss_db`, 0.3 dB per dB above 20 dB, rounded and clipped to the equipment's
+    `Span.delta_power_range_db` [low, high, step]; 0 before a Roadm (`loss_db` None) or without a
+    range (GNPy would fail)."""
+    if loss_db is None:
+        return 0.0
+    rng = eq.span.get("delta_power_range_db")
+    if rng is None:
+        return 0.0
+    if not (isinstance(rng, (list, tuple)) and len(rng) == 3):
+        raise GnpyError(f"{where}: the equipment's `Span.delta_power_range_db` must be [low, high, step] (dB); got {rng!r}.")
+    low, high, step = (float(x) for x in rng)
+    return min(high, max(low, _round2float((loss_db - 20.0) * 0.3, step)))
+
+
+def _select_amplifier(eq: GnpyEquipment, gain_db: float, power_dbm: float, where: str) -> tuple[AmplifierVariety, float]:
+    """GNPy's `select_edfa`: among the `allowed_for_design` varieties (Raman ones excluded), those
+    whose gain_min is at least 3 dB under `gain_db`, then those that reach the total output power
+    `power_dbm` (dBm) within p_max and gain_flatmax plus the span rules' `target_extended_gain`
+    (else the most powerful, within 0.3 dB), the one of lowest NF at `gain_db` (GNPy evaluates it
+    at 0 dBm into 88 channels). Returns it and the power reduction (dB, <= 0) it forces."""
+    allowed = [v for v in eq.amplifiers.values() if v.allowed_for_design and not v.parameters.get("raman", False)]
+    if not allowed:
+        raise GnpyError(f"{where}: no amplifier follows this fibre and no Edfa variety is `allowed_for_design`.")
+    extended = float(eq.span.get("target_extended_gain", 2.5))
+    pin = power_dbm - gain_db
+    power = {v.name: min(pin + v.gain_flatmax + extended, v.p_max) - power_dbm for v in allowed}
+    nf = {v.name: eq.noise_figure_db(v, gain_db, -10 * math.log10(88)) for v in allowed}
+    candidates = [v for v in allowed if gain_db + 3 - v.gain_min > 0] or allowed
+    reach = [v for v in candidates if power[v.name] > 0]
+    if not reach:
+        best = max(power[v.name] for v in candidates)
+        reach = [v for v in candidates if power[v.name] - best > -0.3]
+    chosen = min(reach, key=lambda v: nf[v.name])
+    return chosen, min(power[chosen.name], 0.0)
 
 
 def _common_structure(links: list[GnpyLink]) -> list[GnpyLink]:
@@ -535,14 +644,6 @@ def _common_structure(links: list[GnpyLink]) -> list[GnpyLink]:
         return f
 
     return [dataclasses.replace(l, spans=tuple(FibreSpan(fix(s.fibre), s.amplifier) for s in l.spans)) for l in links]
-
-
-def _design_amplifier(eq: GnpyEquipment, loss_db: float, where: str) -> AmplifierVariety:
-    allowed = [v for v in eq.amplifiers.values() if v.allowed_for_design and v.model != "dual_stage"]
-    if not allowed:
-        raise GnpyError(f"{where}: no amplifier follows this fibre and no Edfa variety is `allowed_for_design`.")
-    fitting = [v for v in allowed if v.gain_min <= loss_db <= v.gain_flatmax]
-    return min(fitting, key=lambda v: v.gain_flatmax) if fitting else max(allowed, key=lambda v: v.gain_flatmax)
 
 
 def _roadm(eq: GnpyEquipment, boosters: list[AmplifierVariety]) -> Roadm:

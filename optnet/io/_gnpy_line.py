@@ -17,6 +17,7 @@ from .._spectrum import Spectrum
 from .._units import SPEED_OF_LIGHT
 from ._gnpy import (
     _N2,
+    AmplifierDesign,
     GnpyEquipment,
     GnpyError,
     _add_drop_osnr_db,
@@ -45,7 +46,7 @@ class GnpyLine:
       `power_dbm`) less the first span's input loss (`att_in`, `con_in`, `Fused` before it), which
       a Raman span must see (the pumps' depletion and ISRS depend on it).
     - `source`, `target`: the end nodes; `elements`: the uids in between; `auto_amplifiers`: the
-      amplifiers GNPy's design rule added.
+      amplifiers GNPy's design rule added; `design`: each span amplifier's `AmplifierDesign`.
     """
 
     link: GNLink
@@ -54,10 +55,11 @@ class GnpyLine:
     target: str
     elements: tuple[str, ...]
     auto_amplifiers: tuple[str, ...]
+    design: tuple[AmplifierDesign, ...] = ()
 
 
 def load_gnpy_link(topology, equipment, *, source: str | None = None, target: str | None = None, nli=None,
-                   power_dbm: float | int | None = None) -> GnpyLine:
+                   power_dbm: float | int | None = None, amplifiers: str = "gnpy") -> GnpyLine:
     """Read the line from `source` to `target` (node uids; default: the topology's only line) of a
     GNPy topology with its equipment into a `GnpyLine`. The spans, amplifiers, lumped losses and
     design rules are read as by `load_gnpy_network`; in addition a `RamanFiber` becomes a
@@ -74,10 +76,17 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
     - the amplifier after it works at GNPy's operating point: in power mode its gain takes the
       mean channel power at the fibre's end, pumps on, to the SI power plus its `delta_p`.
 
+    `amplifiers`: "gnpy" (default) keeps each amplifier at GNPy's flat operating gain, so each span
+    is launched at the reference power plus the `delta_p` of the amplifier before it (GNPy's power
+    design, see `load_gnpy_network`) and the ISRS tilt accumulates along the line, as in GNPy;
+    "restoring" has each amplifier restore every channel's launch power, as a `Network` does.
+
     A line's Raman spans must share the first span's input loss, which the launch power carries
     (see `GnpyLine.spectrum`). `nli`: the NLI model (default `NumericalGN()` with a RamanFiber,
     whose profile is not exponential, else the link's default).
     """
+    if amplifiers not in ("gnpy", "restoring"):
+        raise ValueError(f"`amplifiers` must be 'gnpy' or 'restoring'; got {amplifiers!r}.")
     eq = equipment if isinstance(equipment, GnpyEquipment) else load_gnpy_equipment(equipment)
     g = _read_graph(topology)
     lines = [line for line in g.lines if (source is None or line[0] == source) and (target is None or line[2] == target)]
@@ -100,8 +109,9 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
     def raman_span(element, fibre, amplifier, launch_dbm, where):
         return _raman_span(element, fibre, amplifier, launch_dbm, spectrum, eq, where)
 
-    spans, auto, booster = _spans(chain, g.elements, eq, g.label, power_dbm, g.kind(start) == "Roadm",
-                                  launch_loss_db=launch_loss_db, raman_span=raman_span)
+    spans, auto, booster, design = _spans(chain, g.elements, eq, g.label, power_dbm, g.kind(start) == "Roadm", g.kind(end) == "Roadm",
+                                  launch_loss_db=launch_loss_db, raman_span=raman_span,
+                                  fixed_gain=amplifiers == "gnpy")
     ends = {"roadm-add-path": g.kind(start) == "Roadm", "roadm-drop-path": g.kind(end) == "Roadm"}
     roadms = [g.elements[u] for u in (start, end) if g.kind(u) == "Roadm"]
     add_drop = _add_drop_osnr_db(eq, roadms, g.where, tuple(k for k, v in ends.items() if v)) if roadms else ()
@@ -109,12 +119,12 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
     if nli is None and any(isinstance(s, RamanSpan) for s in spans):
         nli = NumericalGN()
     link = GNLink(list(spans), nli=nli, roadm=roadm, transceiver=_receiver_noise(eq, add_drop))
-    return GnpyLine(link, spectrum, start, end, tuple(chain), auto)
+    return GnpyLine(link, spectrum, start, end, tuple(chain), auto, design)
 
 
 def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum: Spectrum, eq: GnpyEquipment, where: str):
-    """(NF -> the `RamanSpan` of a RamanFiber element with that amplifier NF, its mean output
-    power in dBm at the launch power, pumps on)."""
+    """((NF, gain) -> the `RamanSpan` of a RamanFiber element with that amplifier, its mean
+    output power in dBm at the launch power, pumps on)."""
     op = element.get("operational", {})
     if "temperature" not in op:
         raise GnpyError(f"{where}: a RamanFiber needs `operational.temperature` (K).")
@@ -137,13 +147,13 @@ def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum:
         attenuation = None if fibre.attenuation_frequency is not None else [float(jnp.mean(fibre.attenuation))] * len(f)
         return Pumps(f, p, attenuation)
 
-    def span(nf_db):
-        return RamanSpan(fibre, pumps(forward), pumps(backward), amplifier(nf_db),
+    def span(nf_db, gain_db):
+        return RamanSpan(fibre, pumps(forward), pumps(backward), amplifier(nf_db, gain_db),
                          spontaneous=True, temperature=float(op["temperature"]))
 
     power = jnp.full(spectrum.n_channels, 1e-3 * 10 ** (launch_dbm / 10))
     # compiled once (eagerly, the solve dispatches its many small steps one by one)
-    out = eqx.filter_jit(lambda sp: sp.solve(spectrum.frequency, power).signal[:, -1])(dataclasses.replace(span(0.0), spontaneous=False))
+    out = eqx.filter_jit(lambda sp: sp.solve(spectrum.frequency, power).signal[:, -1])(dataclasses.replace(span(0.0, 0.0), spontaneous=False))
     return span, float(10 * np.log10(np.mean(np.asarray(out)) * 1e3))
 
 
