@@ -304,6 +304,9 @@ def _topology():
     (lambda t: t["elements"].__setitem__(1, {"uid": "Span1", "type": "Edfa", "type_variety": "var_low"}),
      "element `Span1` \\(Edfa\\): an amplifier before a line's first fibre is read only as the booster right after a Roadm"),
     (lambda t: t["elements"][1]["params"].update(length_units="miles"), "`length_units` must be 'km' or 'm'"),
+    (lambda t: (t["elements"].pop(2), t.update(connections=[c for c in t["connections"] if c["from_node"] not in ("Span1", "Edfa1")]
+                                              + [{"from_node": "Span1", "to_node": "Fused1"}])),
+     "element `Span1` \\(Fiber\\): spliced to `Span2` by Fused elements with no amplifier between"),
 ])
 def test_topology_errors_name_the_element(equipment, edit, message):
     from optnet.io import GnpyError, load_gnpy_network

@@ -506,9 +506,14 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
                             f"loss ({input_db:g} dB here): the pumps must see the power inside the fibre.")
         fibre = _fibre(e, eq, label(uid), model_input_db)
         i += 1
+        spliced = i
         while i < len(chain) and elements[chain[i]]["type"] == "Fused":
             output_db += float(elements[chain[i]].get("params", {}).get("loss", 1.0))
             i += 1
+        if i > spliced and i < len(chain) and elements[chain[i]]["type"] in ("Fiber", "RamanFiber"):
+            raise GnpyError(f"{label(uid)}: spliced to `{chain[i]}` by Fused elements with no amplifier between; GNPy "
+                            "makes such fibres one span, which optnet does not read (put an Edfa between them, or "
+                            "merge the fibres into one Fiber).")
         fibre_db = float(np.mean(per_m_to_db_per_km(fibre.attenuation))) * float(fibre.length) / 1e3
         loss_db = input_db + fibre_db + output_db
         span = None
