@@ -27,6 +27,7 @@ REASONS = (
     "the lightpath table is full (raise `capacity`)",
 )
 _OK, _REJECT, _SPECTRUM, _QOT, _OTHERS, _NO_PATH, _FULL = range(7)
+_CHUNK = 64  # lightpaths per path visited at once by the "gn" mask
 N_PATH_FEATURES = 7
 
 
@@ -84,9 +85,12 @@ class RMSAParams(eqx.Module):
 
 
 class LightpathTable(eqx.Module):
-    """The lightpaths in service ("gn" mode): a fixed-capacity table (inactive rows are free)."""
+    """The lightpaths in service ("gn" mode): a fixed-capacity table (inactive rows are free).
+    `incidence` marks each one's links (1.0; the last column, the padding link, is 1 for a route
+    shorter than the longest)."""
 
     route: Int[Array, "capacity hops"]
+    incidence: Float[Array, "capacity links_1"]
     first_slot: Int[Array, " capacity"]
     data_slots: Int[Array, " capacity"]
     departure: Float[Array, " capacity"]
@@ -214,7 +218,7 @@ def reset(key: PRNGKeyArray, params: RMSAParams) -> tuple[Float[Array, " obs"], 
     if params.qot_mode == "gn":
         c, hops = params.capacity, params.paths.links.shape[-1]
         lightpaths = LightpathTable(
-            jnp.full((c, hops), -1, jnp.int32), jnp.zeros(c, jnp.int32), jnp.ones(c, jnp.int32),
+            jnp.full((c, hops), -1, jnp.int32), jnp.zeros((c, n_links + 1), dtype), jnp.zeros(c, jnp.int32), jnp.ones(c, jnp.int32),
             jnp.zeros(c, dtype), jnp.zeros(c, dtype), jnp.zeros(c, dtype), jnp.zeros(c, bool),
         )
         field = jnp.zeros((n_links + 1, params.qot.power.shape[0], n_slots), dtype)
@@ -306,8 +310,9 @@ def _place(state: RMSAState, params: RMSAParams, ok, links, s, width, data, fmt)
     table = state.lightpaths
     free_row = jnp.argmin(table.active)
     put = lambda a, v: a.at[free_row].set(jnp.where(ok, v, a[free_row]))
+    incidence = jnp.zeros(n_links + 1, table.incidence.dtype).at[jnp.where(hop, links, n_links)].set(1.0)
     table = LightpathTable(
-        put(table.route, links), put(table.first_slot, s), put(table.data_slots, data), put(table.departure, depart),
+        put(table.route, links), put(table.incidence, incidence), put(table.first_slot, s), put(table.data_slots, data), put(table.departure, depart),
         put(table.threshold, params.threshold[jnp.maximum(fmt, 0)]), put(table.terminal, params.qot.terminal[jnp.sum(hop), data - 1, s]),
         put(table.active, True),
     )
@@ -442,24 +447,45 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     idx = (t_rows, table.data_slots[:, None] - 1, table.first_slot[:, None])
     own = jnp.sum(_at(q.base, *idx) + _at(state.field, *idx), axis=1) + table.terminal
     slack = jnp.where(table.active, 1.0 / jnp.where(table.active, table.threshold, 1.0) - own, jnp.inf)
-    on_path = jnp.zeros((k, n_links + 2), q.scale.dtype).at[jnp.arange(k)[:, None], jnp.where(links >= 0, links, n_links + 1)].set(q.scale[rows])
-    shared = jnp.sum(_at(on_path, jnp.arange(k)[:, None, None], t_rows[None]), axis=-1) * table.active  # (k, C)
+    # the span count of the links each path shares with each lightpath: (k, links + 1) x (links + 1, C)
+    # (the padding link's scale is 0)
+    on_path = jnp.zeros((k, n_links + 1), table.incidence.dtype).at[jnp.arange(k)[:, None], rows].set(q.scale[rows])
+    shared = (on_path @ table.incidence.T) * table.active  # (k, C)
     allowed = slack[None] / jnp.where(shared > 0, shared, 1.0)
-    allowed = jnp.where(shared > 0, allowed, jnp.inf)  # (k, C)
-    victim = jnp.broadcast_to(table.data_slots[None, :, None] - 1, (k, table.active.shape[0], n_formats))
-    new = jnp.broadcast_to(data[None, None, :] - 1, victim.shape)
-    # (k, C, F): the offsets at which the kernel exceeds what the lightpath allows
-    radius = kernel_reach(q.reach, victim, new, kernel_level(allowed)[:, :, None])
-    centre = 2 * table.first_slot[None, :, None] + table.data_slots[None, :, None] - data[None, None, :]  # 2 s_new + d_new at delta 0
-    # the new first slots strictly inside (centre -+ radius)/2, by integer shifts (floor and ceil of a half)
-    lo = ((centre - radius) >> 1) + 1
-    hi = -((-(centre + radius)) >> 1) - 1
-    hit = (radius > 0) & (lo <= hi) & (hi >= 0) & (lo < n_slots)
-    # the union of the forbidden intervals: the furthest end among intervals starting at or
-    # before each slot (one flat scatter-max, then a prefix max) reaches the slot or not
-    row = (jnp.arange(k)[:, None, None] * n_formats + jnp.arange(n_formats)[None, None, :]) * n_slots
-    ends = jnp.full(k * n_formats * n_slots, -1, jnp.int32)
-    ends = ends.at[(row + jnp.clip(lo, 0, n_slots - 1)).reshape(-1)].max(jnp.where(hit, hi, -1).reshape(-1))
+    allowed = jax.lax.stop_gradient(jnp.where(shared > 0, allowed, jnp.inf))  # (k, C); the mask is discrete
+    # only the lightpaths that share a link with a path constrain it: visited in chunks of
+    # `_CHUNK` per path (their rank among that path's; usually one chunk, under vmap the most any env needs)
+    relevant = shared > 0
+    rank = jnp.cumsum(relevant, axis=1) - 1  # (k, C)
+    n_chunks = (jnp.max(jnp.sum(relevant, axis=1)) + _CHUNK - 1) // _CHUNK
+    capacity = table.active.shape[0]
+    paths = jnp.arange(k)[:, None]
+    row = (paths[:, :, None] * n_formats + jnp.arange(n_formats)[None, None, :]) * n_slots  # (k, 1, F)
+
+    def chunk(carry):
+        j, ends = carry
+        slot = rank - j * _CHUNK
+        take = relevant & (slot >= 0) & (slot < _CHUNK)
+        idx = jnp.full((k, _CHUNK), capacity, jnp.int32).at[paths, jnp.where(take, slot, _CHUNK)].set(
+            jnp.broadcast_to(jnp.arange(capacity, dtype=jnp.int32), (k, capacity)), mode="drop")
+        live = idx < capacity
+        c = jnp.minimum(idx, capacity - 1)  # (k, M)
+        d_m = table.data_slots[c]
+        # (k, M, F): the offsets at which the kernel exceeds what the lightpath allows
+        level = kernel_level(jnp.take_along_axis(allowed, c, axis=1))
+        radius = kernel_reach(q.reach, (d_m - 1)[:, :, None], (data - 1)[None, None, :], level[:, :, None])
+        centre = (2 * table.first_slot[c] + d_m)[:, :, None] - data[None, None, :]  # 2 s_new + d_new at delta 0
+        # the new first slots strictly inside (centre -+ radius)/2, by integer shifts (floor and ceil of a half)
+        lo = ((centre - radius) >> 1) + 1
+        hi = -((-(centre + radius)) >> 1) - 1
+        hit = live[:, :, None] & (radius > 0) & (lo <= hi) & (hi >= 0) & (lo < n_slots)
+        # the union of the forbidden intervals: the furthest end among intervals starting at or
+        # before each slot (one flat scatter-max, then a prefix max) reaches the slot or not
+        ends = ends.at[(row + jnp.clip(lo, 0, n_slots - 1)).reshape(-1)].max(jnp.where(hit, hi, -1).reshape(-1))
+        return j + 1, ends
+
+    _, ends = jax.lax.while_loop(lambda carry: carry[0] < n_chunks, chunk,
+                                 (jnp.int32(0), jnp.full(k * n_formats * n_slots, -1, jnp.int32)))
     reach = jax.lax.associative_scan(jnp.maximum, ends.reshape(k, n_formats, n_slots), axis=-1)
     others_ok = reach < jnp.arange(n_slots)
     room = ~jnp.all(table.active)
