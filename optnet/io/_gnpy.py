@@ -602,6 +602,7 @@ def _target_delta_p(eq: GnpyEquipment, loss_db: float | None, where: str) -> flo
     if not (isinstance(rng, (list, tuple)) and len(rng) == 3):
         raise GnpyError(f"{where}: the equipment's `Span.delta_power_range_db` must be [low, high, step] (dB); got {rng!r}.")
     low, high, step = (float(x) for x in rng)
+    loss_db = round(loss_db, 4)  # a float32 fibre's loss is off by ~1e-5 dB: not enough to move a rounding
     return min(high, max(low, _round2float((loss_db - 20.0) * 0.3, step)))
 
 
