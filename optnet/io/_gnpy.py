@@ -419,7 +419,7 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     - GNPy's amplifier design (`set_egress_amplifier`): an amplifier without `delta_p` gets
       GNPy's `target_power` from the loss of the span it feeds (0.3 dB per dB above 20 dB, rounded
       and clipped to `Span.delta_power_range_db`; 0 without that range); an output above the
-      variety's p_max lowers delta_p and the gain; a fibre with no amplifier after it gets GNPy's
+      variety's p_max lowers delta_p and the gain (in gain mode too); a fibre with no amplifier after it gets GNPy's
       `select_edfa` variety (see docs/from_gnpy.md). The designs are in `GnpyLink.design`, the
       added uids in `GnpyLink.auto_amplifiers`.
 
@@ -553,14 +553,14 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             gain_db = float(operational.get("gain_target") or f["loss_db"])
             dp = previous_dp + gain_db - f["loss_db"]
         if amp is not None:
-            variety = eq.amplifier(amp["type_variety"], where)
+            uid, variety = f["amp"], eq.amplifier(amp["type_variety"], where)
             reduction = min(0.0, variety.p_max - (pref_total_dbm + dp))
         else:
-            variety, reduction = _select_amplifier(eq, gain_db, pref_total_dbm + dp, where)
-            auto.append(f"{f['uid']}-amplifier")
-        design.append(AmplifierDesign(f["amp"] or auto[-1], variety.name, 0.0, 0.0))
-        if power_mode:  # GNPy lowers the output power an amplifier cannot reach
-            dp, gain_db = dp + reduction, gain_db + reduction
+            uid, (variety, reduction) = f"{f['uid']}-amplifier", _select_amplifier(eq, gain_db, pref_total_dbm + dp, where)
+            auto.append(uid)
+        # GNPy lowers the output power an amplifier cannot reach (in either mode)
+        dp, gain_db = dp + reduction, gain_db + reduction
+        design.append(AmplifierDesign(uid, variety.name, gain_db, dp))
         nf = eq.noise_figure_db(variety, gain_db, pref_dbm + previous_dp - f["loss_db"])
         # the lumped losses around the fibre are attenuators before the amplifier for its ASE; a
         # span models its fibre alone (its input loss scales gamma; the launch loss is in the launch
@@ -571,7 +571,6 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             spans.append(f["raman_span"](nf, model_gain_db))
         else:
             spans.append(FibreSpan(f["fibre"], _amplifier(nf + f["lumped_db"], model_gain_db, fixed_gain)))
-        design[-1] = dataclasses.replace(design[-1], gain_db=gain_db, delta_p_db=dp)
         previous_dp = dp
     return tuple(spans), tuple(auto), booster, tuple(design)
 
