@@ -2,6 +2,7 @@
 these tests) read into an optnet Network; GNPy's amplifier NF models; errors naming the element."""
 
 import copy
+import itertools
 import json
 import math
 import pathlib
@@ -125,7 +126,7 @@ def _line(lengths_km, power_dbm=0.0):
                      {"uid": f"E{k}", "type": "Edfa", "type_variety": "var_low", "operational": {}}]
         chain += [f"F{k}", f"E{k}"]
     chain.append("B")
-    topology = {"elements": elements, "connections": [{"from_node": a, "to_node": b} for a, b in zip(chain, chain[1:])]}
+    topology = {"elements": elements, "connections": [{"from_node": a, "to_node": b} for a, b in itertools.pairwise(chain)]}
     eq = json.loads((DATA / "eqpt_config.json").read_text())
     eq["Edfa"] = [a for a in eq["Edfa"] if "advanced_config_from_json" not in a]  # a file beside the fixture
     eq["Span"][0]["delta_power_range_db"] = [-2, 3, 0.5]
@@ -156,6 +157,28 @@ def test_power_design_as_gnpy():
     assert reduced[1][2:] == pytest.approx((26.0 - 2.0 - (2.0 + cut), -2.0), abs=1e-9)
     # no delta_power_range_db (the fixture's equipment): no power design, every delta_p 0
     assert [d.delta_p_db for d in load_gnpy_network(DATA / "p2p.json", DATA / "eqpt_config.json").links[0].design] == [0.0, 0.0]
+
+
+def test_designed_variety_as_gnpy_select_edfa(equipment):
+    """GNPy's select_edfa on the fixture's two allowed varieties (var_medium: gain 15-26 dB,
+    var_low: 8-16 dB, both p_max 23 dBm; target_extended_gain 2.5 dB): a gain_min at least 3 dB
+    under the gain, then the output power within reach (p_max, gain_flatmax + 2.5 dB), else the
+    most powerful; the lowest NF among the rest."""
+    from optnet.io._gnpy import _select_amplifier
+
+    total = 10 * np.log10(76)  # dBm: 0 dBm into 76 channels
+
+    def pick(gain):
+        variety, cut = _select_amplifier(equipment, gain, total, "here")
+        return variety.name, round(cut, 9)
+
+    assert pick(12.0) == ("var_low", 0.0)  # var_medium's gain_min (15 dB) is not 3 dB under 12 dB
+    assert pick(20.0) == ("var_medium", 0.0)  # var_low cannot reach the power: 18.8 - 20 + 16 + 2.5 < 18.8 dBm
+    # both qualify at 14 dB: the lower NF (var_medium is padded below its gain_min)
+    assert equipment.noise_figure_db("var_low", 14.0, -19.4) < equipment.noise_figure_db("var_medium", 14.0, -19.4)
+    assert pick(14.0) == ("var_low", 0.0)
+    # at 30 dB neither reaches: the most powerful, var_medium, 1.5 dB short (26 + 2.5 - 30 dB)
+    assert pick(30.0) == ("var_medium", -1.5)
 
 
 def test_line_launches_each_span_at_its_delta_p():

@@ -527,7 +527,8 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             if "type_variety" not in elements[amp]:
                 raise GnpyError(f"{label(amp)}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
             i += 1
-        fibres.append(dict(uid=uid, fibre=fibre, raman_span=span, loss_db=loss_db, lumped_db=model_input_db + output_db, amp=amp))
+        fibres.append({"uid": uid, "fibre": fibre, "raman_span": span, "loss_db": loss_db,
+                       "lumped_db": model_input_db + output_db, "amp": amp})
     if not fibres:
         raise GnpyError(f"{label(chain[0])}: the line has no Fiber.")
     # second pass: GNPy's amplifier design (set_egress_amplifier): each amplifier's output offset
