@@ -427,7 +427,8 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     network's `Roadm` (see `GnpyLink.booster`). The network's `Transceiver` SNR sums, as GNPy's
     receiver does, the SI `tx_osnr` and, with ROADMs, the add and drop paths' OSNR (each in 0.1 nm;
     see `_add_drop_osnr_db`). Refused with a clear error: `RamanFiber` elements (a `Network`'s spans
-    are passive; read such a line with `load_gnpy_link`) and amplifiers before the first fibre after
+    are passive; read such a line with `load_gnpy_link`), fibres spliced by `Fused` elements with
+    no amplifier between (`load_gnpy_link` reads them) and amplifiers before the first fibre after
     a `Transceiver`.
     """
     eq = equipment if isinstance(equipment, GnpyEquipment) else load_gnpy_equipment(equipment)
@@ -506,14 +507,17 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
                             f"loss ({input_db:g} dB here): the pumps must see the power inside the fibre.")
         fibre = _fibre(e, eq, label(uid), model_input_db)
         i += 1
-        spliced = i
+        fused_after = i
         while i < len(chain) and elements[chain[i]]["type"] == "Fused":
             output_db += float(elements[chain[i]].get("params", {}).get("loss", 1.0))
             i += 1
-        if i > spliced and i < len(chain) and elements[chain[i]]["type"] in ("Fiber", "RamanFiber"):
-            raise GnpyError(f"{label(uid)}: spliced to `{chain[i]}` by Fused elements with no amplifier between; GNPy "
-                            "makes such fibres one span, which optnet does not read (put an Edfa between them, or "
-                            "merge the fibres into one Fiber).")
+        # fibres joined by Fused elements with no amplifier between are one span in GNPy
+        spliced = i > fused_after and i < len(chain) and elements[chain[i]]["type"] in ("Fiber", "RamanFiber")
+        if spliced and (not fixed_gain or raman or elements[chain[i]]["type"] == "RamanFiber"):
+            raise GnpyError(f"{label(uid)}: spliced to `{chain[i]}` by Fused elements with no amplifier between (one span "
+                            "in GNPy). " + ("Only passive fibres can be spliced." if fixed_gain else
+                            "A Network's spans each end in an amplifier: read the line with `load_gnpy_link`, or put "
+                            "an Edfa between them."))
         fibre_db = float(np.mean(per_m_to_db_per_km(fibre.attenuation))) * float(fibre.length) / 1e3
         loss_db = input_db + fibre_db + output_db
         span = None
@@ -528,9 +532,15 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
                 raise GnpyError(f"{label(amp)}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
             i += 1
         fibres.append({"uid": uid, "fibre": fibre, "raman_span": span, "loss_db": loss_db,
-                       "lumped_db": model_input_db + output_db, "amp": amp})
+                       "lumped_db": model_input_db + output_db, "amp": amp, "spliced": spliced})
     if not fibres:
         raise GnpyError(f"{label(chain[0])}: the line has no Fiber.")
+    # the spans as GNPy designs them: each group of spliced fibres ends in its amplifier
+    groups, start = [], 0
+    for k, f in enumerate(fibres):
+        if not f["spliced"]:
+            groups.append(fibres[start:k + 1])
+            start = k + 1
     # second pass: GNPy's amplifier design (set_egress_amplifier): each amplifier's output offset
     # delta_p (given, else from the loss of the span it feeds), its variety (given, else designed)
     # and its operating gain
@@ -538,7 +548,9 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
     pref_dbm = eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm
     pref_total_dbm = pref_dbm + 10 * math.log10(_channel_plan(eq, power_dbm)[0].n_channels)
     spans, auto, design, previous_dp = [], [], [], 0.0
-    for k, f in enumerate(fibres):
+    for k, group in enumerate(groups):
+        *joined, f = group
+        loss_db = sum(g["loss_db"] for g in group)
         amp = elements[f["amp"]] if f["amp"] is not None else None
         where = label(f["amp"]) if amp is not None else label(f["uid"])
         operational = amp.get("operational", {}) if amp is not None else {}
@@ -547,12 +559,12 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             if given is not None:
                 dp = float(given)
             else:  # the span it feeds; a Roadm at the end: 0; a Transceiver: a span of no loss
-                next_loss = fibres[k + 1]["loss_db"] if k + 1 < len(fibres) else (None if to_roadm else 0.0)
+                next_loss = sum(g["loss_db"] for g in groups[k + 1]) if k + 1 < len(groups) else (None if to_roadm else 0.0)
                 dp = _target_delta_p(eq, next_loss, where)
-            gain_db = f["loss_db"] + dp - previous_dp
+            gain_db = loss_db + dp - previous_dp
         else:
-            gain_db = float(operational.get("gain_target") or f["loss_db"])
-            dp = previous_dp + gain_db - f["loss_db"]
+            gain_db = float(operational.get("gain_target") or loss_db)
+            dp = previous_dp + gain_db - loss_db
         if amp is not None:
             uid, variety = f["amp"], eq.amplifier(amp["type_variety"], where)
             reduction = min(0.0, variety.p_max - (pref_total_dbm + dp))
@@ -562,7 +574,9 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         # GNPy lowers the output power an amplifier cannot reach (in either mode)
         dp, gain_db = dp + reduction, gain_db + reduction
         design.append(AmplifierDesign(uid, variety.name, gain_db, dp))
-        nf = eq.noise_figure_db(variety, gain_db, pref_dbm + previous_dp - f["loss_db"])
+        nf = eq.noise_figure_db(variety, gain_db, pref_dbm + previous_dp - loss_db)
+        # a splice takes its fibre's lumped losses out of the power and adds no noise (NF G = 1)
+        spans.extend(FibreSpan(g["fibre"], Edfa.from_db(g["lumped_db"], -g["lumped_db"])) for g in joined)
         # the lumped losses around the fibre are attenuators before the amplifier for its ASE; a
         # span models its fibre alone (its input loss scales gamma; the launch loss is in the launch
         # power), so a flat gain leaves them out: the next span starts at the reference power

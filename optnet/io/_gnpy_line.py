@@ -81,6 +81,9 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
     design, see `load_gnpy_network`) and the ISRS tilt accumulates along the line, as in GNPy;
     "restoring" has each amplifier restore every channel's launch power, as a `Network` does.
 
+    Fibres joined by `Fused` elements with no amplifier between are one span, as in GNPy: a
+    noiseless splice (an attenuator of the fibre's lumped losses) follows each but the last.
+
     A line's Raman spans must share the first span's input loss, which the launch power carries
     (see `GnpyLine.spectrum`). `nli`: the NLI model (default `NumericalGN()` with a RamanFiber,
     whose profile is not exponential, else the link's default).
