@@ -66,7 +66,7 @@ def test_point_to_point(equipment):
     f = 193.5e12
     gamma_leaf = 2 * np.pi * 2.6e-20 * f / (2.99792458e8 * 72e-12)
     assert float(np.interp(f, s2.fibre.gamma_frequency, s2.fibre.gamma)) == pytest.approx(gamma_leaf * 10 ** -0.1)
-    # GNPy's channel plan: f_min + k spacing, k = 1 .. 76; the transmitter OSNR in 0.1 nm
+    # GNPy's channel plan: f_min + k spacing, k = 0 .. 75; the transmitter OSNR in 0.1 nm
     assert g.spectrum.n_channels == 76 and float(g.spectrum.frequency[0]) == 191.35e12
     assert 10 * np.log10(float(g.network.transceiver.snr)) == pytest.approx(40 - 10 * np.log10(32 / 12.5))
     res = g.network(g.lightpaths())

@@ -679,17 +679,18 @@ def _roadm(eq: GnpyEquipment, boosters: list[AmplifierVariety]) -> Roadm:
 
 
 def _channel_plan(eq: GnpyEquipment, power_dbm) -> tuple[Spectrum, SlotGrid]:
-    """GNPy's channels from the `SI` entry (f_min + k spacing for k = 1 .. floor((f_max - f_min) /
-    spacing)) at `power_dbm` (default the SI power), and a slot grid holding them."""
+    """GNPy's channels from the `SI` entry (`create_input_spectral_information`: f_min + k spacing for
+    k = 0 .. floor((f_max - f_min) / spacing), GNPy's `automatic_nch`) at `power_dbm` (default the
+    SI power), and a slot grid holding them."""
     si = eq.si
     _require(si, ["f_min", "f_max", "baud_rate", "spacing"], "equipment `SI`")
     spacing = float(si["spacing"])
-    n = int(math.floor((si["f_max"] - si["f_min"]) / spacing + 1e-9))
+    n = int(math.floor((si["f_max"] - si["f_min"]) / spacing + 1e-9)) + 1
     power = si.get("power_dbm", 0.0) if power_dbm is None else power_dbm
-    spectrum = Spectrum.uniform(n, spacing, centre=si["f_min"] + 0.5 * (n + 1) * spacing,
+    spectrum = Spectrum.uniform(n, spacing, centre=si["f_min"] + 0.5 * (n - 1) * spacing,
                                 symbol_rate=si["baud_rate"], power_dbm=power, roll_off=si.get("roll_off", 0.0))
     slot = 12.5e9 if abs(spacing / 12.5e9 - round(spacing / 12.5e9)) < 1e-9 else spacing
-    return spectrum, SlotGrid(((si["f_min"] + 0.5 * spacing, int(round(n * spacing / slot))),), slot)
+    return spectrum, SlotGrid(((si["f_min"] - 0.5 * spacing, int(round(n * spacing / slot))),), slot)
 
 
 def _receiver_noise(eq: GnpyEquipment, add_drop_db) -> Transceiver | None:
@@ -800,7 +801,7 @@ def to_gnpy(network: Network, spectrum: Spectrum) -> tuple[dict, dict]:
     freq = np.asarray(spectrum.frequency)
     spacing = float(freq[1] - freq[0]) if freq.size > 1 else float(spectrum.symbol_rate[0])
     baud = float(np.asarray(spectrum.symbol_rate)[0])
-    si = {"f_min": float(freq[0]) - spacing, "f_max": float(freq[-1]), "spacing": spacing, "baud_rate": baud,
+    si = {"f_min": float(freq[0]), "f_max": float(freq[-1]), "spacing": spacing, "baud_rate": baud,
           "roll_off": float(np.asarray(spectrum.roll_off)[0]),
           "power_dbm": float(watt_to_dbm(np.mean(np.asarray(spectrum.power))))}
     if network.transceiver is not None:
