@@ -387,6 +387,14 @@ def test_file_errors(equipment, tmp_path):
 
     with pytest.raises(GnpyError, match="Edfa `var_medium`: unknown type_def `magic`"):
         load_edited(lambda eq: eq["Edfa"][0].update(type_def="magic"))
+    # GNPy 3.0's models that optnet does not read load (GNPy's default equipment lists them), and
+    # an element that uses one is refused
+    eq = load_edited(lambda eq: eq["Edfa"].append({"type_variety": "pre", "type_def": "openroadm_preamp"}))
+    assert eq.unsupported == {"pre": "openroadm_preamp"}
+    t = _topology()
+    t["elements"][2]["type_variety"] = "pre"
+    with pytest.raises(GnpyError, match="element `Edfa1` \\(Edfa\\): Edfa type_variety `pre` has GNPy's type_def `openroadm_preamp`"):
+        load_gnpy_network(t, eq)
     with pytest.raises(GnpyError, match="dual_stage `medium\\+low`: Edfa type_variety `missing_amp`"):
         load_edited(lambda eq: eq["Edfa"][5].update(booster_variety="missing_amp"))
     with pytest.raises(GnpyError, match="Fiber `SSMF`: give `gamma`"):

@@ -28,6 +28,9 @@ from .._units import SPEED_OF_LIGHT, per_m_to_db_per_km, watt_to_dbm
 
 ELEMENT_TYPES = ("Transceiver", "Roadm", "Fiber", "RamanFiber", "Edfa", "Fused")
 NF_MODELS = ("variable_gain", "fixed_gain", "openroadm", "advanced_model", "dual_stage")
+# GNPy amplifier models optnet does not read (GNPy 3.0): an equipment file may list them; an
+# element that uses one is refused
+_GNPY_ONLY_MODELS = ("openroadm_preamp", "openroadm_booster", "multi_band")
 _DELTA_P_DB = 5.0  # GNPy's variable-gain model: power difference between its two coils, dB
 _N2 = 2.6e-20  # m^2/W, GNPy's default nonlinear index when a fibre gives an effective area
 
@@ -92,6 +95,8 @@ class GnpyEquipment:
     - `transceivers`: `Transceiver` varieties with their `mode` lists.
     - `span`, `roadm`, `si`: the first `Span`, `Roadm` and `SI` entries (design rules, ROADM
       parameters, default spectrum).
+    - `unsupported`: varieties of GNPy models optnet does not read (`openroadm_preamp`,
+      `openroadm_booster`, `multi_band`), by name: an element that uses one is refused.
     """
 
     amplifiers: dict[str, AmplifierVariety]
@@ -101,8 +106,12 @@ class GnpyEquipment:
     span: dict
     roadm: dict
     si: dict
+    unsupported: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def amplifier(self, name: str, where: str) -> AmplifierVariety:
+        if name in self.unsupported:
+            raise GnpyError(f"{where}: Edfa type_variety `{name}` has GNPy's type_def `{self.unsupported[name]}`, which optnet "
+                            f"does not model (it reads {', '.join(NF_MODELS)}).")
         if name not in self.amplifiers:
             raise GnpyError(f"{where}: Edfa type_variety `{name}` is not in the equipment library (known: {sorted(self.amplifiers)}).")
         return self.amplifiers[name]
@@ -194,12 +203,15 @@ def load_gnpy_equipment(source) -> GnpyEquipment:
     (next to the equipment file) or inline."""
     data, path = _read(source, "equipment")
     where = f"GNPy equipment {path or '(dict)'}"
-    amplifiers = {}
+    amplifiers, unsupported = {}, {}
     for i, e in enumerate(data.get("Edfa", [])):
         _require(e, ["type_variety"], f"{where}: Edfa entry {i}")
         name = e["type_variety"]
         model = e.get("type_def", "advanced_model" if "advanced_config_from_json" in e else "variable_gain")
         here = f"{where}: Edfa `{name}`"
+        if model in _GNPY_ONLY_MODELS:  # refused where an element uses it
+            unsupported[name] = model
+            continue
         if model not in NF_MODELS:
             raise GnpyError(f"{here}: unknown type_def `{model}` (GNPy's models: {', '.join(NF_MODELS)}).")
         needs = {"variable_gain": ["nf_min", "nf_max", "gain_flatmax", "gain_min"], "fixed_gain": ["nf0", "gain_flatmax"],
@@ -229,7 +241,7 @@ def load_gnpy_equipment(source) -> GnpyEquipment:
         if "gamma" not in f and "effective_area" not in f:
             raise GnpyError(f"{where}: Fiber `{name}`: give `gamma` (1/(W m)) or `effective_area` (m^2).")
     first = {k: (data.get(k) or data.get(alt) or [{}])[0] for k, alt in (("Span", "Spans"), ("Roadm", "Roadms"), ("SI", "SI"))}
-    eq = GnpyEquipment(amplifiers, fibres, raman_fibres, transceivers, first["Span"], first["Roadm"], first["SI"])
+    eq = GnpyEquipment(amplifiers, fibres, raman_fibres, transceivers, first["Span"], first["Roadm"], first["SI"], unsupported)
     for v in amplifiers.values():  # every model must evaluate (catches dangling dual-stage varieties)
         eq.noise_figure_db(v, v.gain_flatmax if v.model != "dual_stage" else max(v.gain_min, 20.0))
     return eq
