@@ -71,7 +71,8 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
       default SSMF coefficient; coefficients scale with the pump frequency and the pair's mode
       overlap, the effective area following GNPy's step-index mode model (`MeasuredRamanGain`);
     - `operational.raman_pumps` (`power` W, `frequency` Hz, `propagation_direction` "coprop" or
-      "counterprop"), attenuated by the fibre's loss at their frequency, and
+      "counterprop"), launched through the fibre's `con_out` (as GNPy's RamanFiber does, for every
+      pump) and attenuated by the fibre's loss at their frequency, and
       `operational.temperature` (K) for the spontaneous Raman noise, which the span integrates;
     - the amplifier after it works at GNPy's operating point: in power mode its gain takes the
       mean channel power at the fibre's end, pumps on, to the SI power plus its `delta_p`.
@@ -142,13 +143,16 @@ def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum:
     spec = {**eq.raman_fibres[element["type_variety"]], **element.get("params", {})}
     fibre = eqx.tree_at(lambda f: f.raman, fibre, _raman_gain(spec, where))
 
+    # GNPy launches every pump through the fibre's output connector (RamanFiber: power / con_out)
+    con_out = float(element.get("params", {}).get("con_out", eq.span.get("con_out", 0.0) + eq.span.get("EOL", 0.0)))
+
     def pumps(waves):
         if not waves:
             return Pumps()
         f, p = zip(*waves)
         # GNPy attenuates a pump by the fibre's loss at its frequency; a loss table does that already
         attenuation = None if fibre.attenuation_frequency is not None else [float(jnp.mean(fibre.attenuation))] * len(f)
-        return Pumps(f, p, attenuation)
+        return Pumps(f, [x * 10 ** (-con_out / 10) for x in p], attenuation)
 
     def span(nf_db, gain_db):
         return RamanSpan(fibre, pumps(forward), pumps(backward), amplifier(nf_db, gain_db),
