@@ -86,8 +86,7 @@ class RMSAParams(eqx.Module):
 
 class LightpathTable(eqx.Module):
     """The lightpaths in service ("gn" mode): a fixed-capacity table (inactive rows are free).
-    `incidence` marks each one's links (1.0; the last column, the padding link, is 1 for a route
-    shorter than the longest)."""
+    `incidence` marks each one's links (1.0; see `_incidence`)."""
 
     route: Int[Array, "capacity hops"]
     incidence: Float[Array, "capacity links_1"]
@@ -310,7 +309,7 @@ def _place(state: RMSAState, params: RMSAParams, ok, links, s, width, data, fmt)
     table = state.lightpaths
     free_row = jnp.argmin(table.active)
     put = lambda a, v: a.at[free_row].set(jnp.where(ok, v, a[free_row]))
-    incidence = jnp.zeros(n_links + 1, table.incidence.dtype).at[jnp.where(hop, links, n_links)].set(1.0)
+    incidence = _incidence(links, n_links, table.incidence.dtype)
     table = LightpathTable(
         put(table.route, links), put(table.incidence, incidence), put(table.first_slot, s), put(table.data_slots, data), put(table.departure, depart),
         put(table.threshold, params.threshold[jnp.maximum(fmt, 0)]), put(table.terminal, params.qot.terminal[jnp.sum(hop), data - 1, s]),
@@ -318,6 +317,12 @@ def _place(state: RMSAState, params: RMSAParams, ok, links, s, width, data, fmt)
     )
     field = _add_xpm(params, state.field, jnp.where(ok, links, -1)[None], s[None], data[None], 1.0)
     return eqx.tree_at(lambda x: (x.lightpaths, x.field), state, (table, field))
+
+
+def _incidence(links, n_links, dtype):
+    """1.0 on the links of each route (`links` (..., hops), -1 padded), `(..., links + 1)` (the last
+    column, the padding link, stays 0)."""
+    return jnp.sum(jax.nn.one_hot(links, n_links + 1, dtype=dtype), axis=-2)
 
 
 def _at(x, *index):
@@ -433,7 +438,7 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
                               jnp.broadcast_to(width, (k, n_formats)), params.band, max_width=params.max_width)  # (k, F, S)
     rows = jnp.where(links >= 0, links, n_links)  # (k, hops)
     # summed over each path's links by a product with the paths' link incidence (dense beats gathers)
-    incidence = jnp.sum(jax.nn.one_hot(links, n_links + 1, dtype=state.field.dtype), axis=1)  # (k, links + 1)
+    incidence = _incidence(links, n_links, state.field.dtype)  # (k, links + 1)
     per_path = (incidence @ (q.base + state.field).reshape(n_links + 1, -1)).reshape(k, -1, n_slots)  # (k, D, S)
     nsr = per_path[:, data - 1, :]  # (k, F, S)
     hops = jnp.sum(links >= 0, axis=1)
@@ -449,8 +454,7 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     slack = jnp.where(table.active, 1.0 / jnp.where(table.active, table.threshold, 1.0) - own, jnp.inf)
     # the span count of the links each path shares with each lightpath: (k, links + 1) x (links + 1, C)
     # (the padding link's scale is 0)
-    on_path = jnp.zeros((k, n_links + 1), table.incidence.dtype).at[jnp.arange(k)[:, None], rows].set(q.scale[rows])
-    shared = (on_path @ table.incidence.T) * table.active  # (k, C)
+    shared = ((incidence * q.scale) @ table.incidence.T) * table.active  # (k, C)
     allowed = slack[None] / jnp.where(shared > 0, shared, 1.0)
     allowed = jax.lax.stop_gradient(jnp.where(shared > 0, allowed, jnp.inf))  # (k, C); the mask is discrete
     # only the lightpaths that share a link with a path constrain it: visited in chunks of

@@ -419,7 +419,8 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     Nodes are the `Roadm` and `Transceiver` elements; each chain of `Fused`, `Fiber` and `Edfa`
     elements from one node to the next is a directed link, one `FibreSpan` per `Fiber`:
     - lumped losses: `Fused` elements and a fibre's `att_in`, `con_in` before it, `con_out` (and
-      the span rules' `EOL`) and `Fused` elements after it. Both count in the amplifier's NF (an
+      the span rules' `EOL` unless a `Fused` element follows, as in GNPy) and `Fused` elements
+      after it. Both count in the amplifier's NF (an
       attenuator before an amplifier multiplies its NF); the input loss also divides the fibre's
       gamma, which is exact for the NLI (it scales as gamma^2 P^2 relative to the signal);
     - the `Edfa` after a fibre sets the span's NF, from its variety's model at GNPy's operating
@@ -476,8 +477,9 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
            launch_loss_db: float = 0.0, raman_span=None, fixed_gain: bool = False):
     """The spans of a line (see `load_gnpy_network`). `launch_loss_db`: an input loss already taken
     out of the launch power (a line read by `load_gnpy_link`); each span's own input loss is
-    counted beyond it. `raman_span(element, fibre, amplifier NF, launch power dBm)`: builds the span
-    of a `RamanFiber` and returns it with its mean output power in dBm (None: RamanFiber refused).
+    counted beyond it. `raman_span(element, fibre, amplifier, launch power dBm, where, output
+    connector loss dB)`: builds the span of a `RamanFiber` (its pumps launched through that loss)
+    and returns it with its mean output power in dBm (None: RamanFiber refused).
     `fixed_gain`: each amplifier keeps GNPy's flat operating gain (the next span launched at the
     reference power plus its delta_p) instead of restoring the launch power."""
     fibres, booster, pending_db, i = [], None, 0.0, 0
@@ -502,7 +504,9 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             continue
         p = e.get("params", {})
         input_db = pending_db + float(p.get("att_in", 0.0)) + float(p.get("con_in", eq.span.get("con_in", 0.0)))
-        output_db = float(p.get("con_out", eq.span.get("con_out", 0.0))) + float(eq.span.get("EOL", 0.0))
+        # GNPy's add_connector_loss: the span rules' EOL margin joins con_out unless a Fused follows
+        fused_next = i + 1 < len(chain) and elements[chain[i + 1]]["type"] == "Fused"
+        output_db = float(p.get("con_out", eq.span.get("con_out", 0.0))) + (0.0 if fused_next else float(eq.span.get("EOL", 0.0)))
         pending_db = 0.0
         raman = e["type"] == "RamanFiber"
         if raman and (raman_span is None or abs(input_db - launch_loss_db) > 1e-12):
@@ -519,7 +523,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
                             f"loss ({input_db:g} dB here): the pumps must see the power inside the fibre.")
         fibre = _fibre(e, eq, label(uid), model_input_db)
         i += 1
-        fused_after = i
+        fused_after, connector_db = i, output_db  # the fibre's own output connector (and EOL)
         while i < len(chain) and elements[chain[i]]["type"] == "Fused":
             output_db += float(elements[chain[i]].get("params", {}).get("loss", 1.0))
             i += 1
@@ -535,7 +539,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         span = None
         if raman:  # the span's net loss at the launch power, pumps on (GNPy's RamanFiber output power)
             span, out_dbm = raman_span(e, fibre, lambda nf, gain, out=output_db: _amplifier(nf + out, gain, fixed_gain),
-                                       launch_dbm, label(uid))
+                                       launch_dbm, label(uid), connector_db)
             loss_db = launch_loss_db + launch_dbm - out_dbm + output_db
         amp = None
         if i < len(chain) and elements[chain[i]]["type"] == "Edfa":

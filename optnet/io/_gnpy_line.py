@@ -110,8 +110,8 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
     spectrum, _ = _channel_plan(eq, power_dbm)
     spectrum = eqx.tree_at(lambda s: s.power, spectrum, spectrum.power * 10 ** (-launch_loss_db / 10))
 
-    def raman_span(element, fibre, amplifier, launch_dbm, where):
-        return _raman_span(element, fibre, amplifier, launch_dbm, spectrum, eq, where)
+    def raman_span(element, fibre, amplifier, launch_dbm, where, con_out_db):
+        return _raman_span(element, fibre, amplifier, launch_dbm, spectrum, eq, where, con_out_db)
 
     spans, auto, booster, design = _spans(chain, g.elements, eq, g.label, power_dbm, g.kind(start) == "Roadm", g.kind(end) == "Roadm",
                                   launch_loss_db=launch_loss_db, raman_span=raman_span,
@@ -126,7 +126,8 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
     return GnpyLine(link, spectrum, start, end, tuple(chain), auto, design)
 
 
-def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum: Spectrum, eq: GnpyEquipment, where: str):
+def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum: Spectrum, eq: GnpyEquipment, where: str,
+                con_out_db: float):
     """((NF, gain) -> the `RamanSpan` of a RamanFiber element with that amplifier, its mean
     output power in dBm at the launch power, pumps on)."""
     op = element.get("operational", {})
@@ -144,7 +145,6 @@ def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum:
     fibre = eqx.tree_at(lambda f: f.raman, fibre, _raman_gain(spec, where))
 
     # GNPy launches every pump through the fibre's output connector (RamanFiber: power / con_out)
-    con_out = float(element.get("params", {}).get("con_out", eq.span.get("con_out", 0.0) + eq.span.get("EOL", 0.0)))
 
     def pumps(waves):
         if not waves:
@@ -152,7 +152,7 @@ def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum:
         f, p = zip(*waves)
         # GNPy attenuates a pump by the fibre's loss at its frequency; a loss table does that already
         attenuation = None if fibre.attenuation_frequency is not None else [float(jnp.mean(fibre.attenuation))] * len(f)
-        return Pumps(f, [x * 10 ** (-con_out / 10) for x in p], attenuation)
+        return Pumps(f, [x * 10 ** (-con_out_db / 10) for x in p], attenuation)
 
     def span(nf_db, gain_db):
         return RamanSpan(fibre, pumps(forward), pumps(backward), amplifier(nf_db, gain_db),
