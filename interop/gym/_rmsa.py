@@ -436,7 +436,6 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     n_formats = data.shape[0]
     spectrum = on.free_blocks(jnp.broadcast_to(free[:, None, :], (k, n_formats, n_slots)),
                               jnp.broadcast_to(width, (k, n_formats)), params.band, max_width=params.max_width)  # (k, F, S)
-    rows = jnp.where(links >= 0, links, n_links)  # (k, hops)
     # summed over each path's links by a product with the paths' link incidence (dense beats gathers)
     incidence = _incidence(links, n_links, state.field.dtype)  # (k, links + 1)
     per_path = (incidence @ (q.base + state.field).reshape(n_links + 1, -1)).reshape(k, -1, n_slots)  # (k, D, S)
