@@ -169,16 +169,20 @@ def free_blocks(free: Bool[Array, "... slots"], width, band=None, *, max_width: 
     axes) and, given the `band` index of each slot, inside one band.
 
     `max_width` (static, optional): a bound on the widths that fit the grid (wider ones never fit).
-    Up to 32, the test is written out as that many shifted ANDs, one fused kernel, instead of a
-    prefix sum (a dozen kernels: on CPU each costs microseconds)."""
+    Up to 32, the test is one windowed min of the busy slots' positions (one kernel, computed once
+    for every width) instead of a prefix sum (a dozen kernels: on CPU each costs microseconds)."""
     n = free.shape[-1]
     width = jnp.asarray(width)
     end = jnp.arange(n) + width[..., None]
     if max_width is not None and max_width <= 32:
-        padded = jnp.concatenate([free, jnp.zeros(free.shape[:-1] + (max_width,), bool)], axis=-1)
-        ok = (end <= n) & (width[..., None] <= max_width)
-        for j in range(max_width):
-            ok = ok & (padded[..., j:j + n] | (j >= width[..., None]))
+        # the nearest busy slot at or after each slot, within max_width: one windowed min, which
+        # XLA keeps as one kernel (an elementwise chain would be fused into, and recomputed by, each consumer)
+        far = n + max_width
+        busy_at = jnp.where(free, far, jnp.arange(n, dtype=jnp.int32))
+        nd = busy_at.ndim
+        nearest = jax.lax.reduce_window(busy_at, jnp.int32(far), jax.lax.min, (1,) * (nd - 1) + (max_width,), (1,) * nd,
+                                        [(0, 0)] * (nd - 1) + [(0, max_width - 1)])
+        ok = (end <= n) & (width[..., None] <= max_width) & (nearest >= end)
     else:
         ok = (end <= n) & (window_sum((~free).astype(jnp.int32), width) == 0)
     if band is not None:

@@ -54,8 +54,9 @@ def test_poisson_requests_follow_their_laws():
 
 
 def test_free_blocks_written_out_equal_prefix_sum():
-    """`free_blocks(..., max_width=w)` (shifted ANDs) equals the prefix-sum form for every width up
-    to w and for widths that cannot fit, with and without bands."""
+    """`free_blocks(..., max_width=w)` (a windowed min) equals the prefix-sum form for every width up
+    to w and for widths that cannot fit, with and without bands, and with the slots broadcast
+    against several widths per row."""
     free = jax.random.bernoulli(jax.random.PRNGKey(0), 0.8, (6, 40))
     width = jnp.asarray([1, 3, 5, 9, 41, 1_000_000])
     band = jnp.asarray(np.repeat([0, 1], 20))
@@ -64,3 +65,5 @@ def test_free_blocks_written_out_equal_prefix_sum():
         ref = blocks(free, width, b)
         np.testing.assert_array_equal(blocks(free, width, b, max_width=9), ref)
         assert bool(ref[:4].any())  # the case has blocks that fit
+        several = jnp.stack([width, width[::-1]], axis=1)  # (6, 2) widths against (6, 1, 40) slots
+        np.testing.assert_array_equal(blocks(free[:, None], several, b, max_width=9), blocks(jnp.broadcast_to(free[:, None], (6, 2, 40)), several, b))

@@ -434,8 +434,7 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     data = jnp.minimum(_data_slots(state.bit_rate, params.bits_per_symbol, params.slot_width, params.roll_off, params.polarisations), d_max)  # (F,)
     width = data + params.guard
     n_formats = data.shape[0]
-    spectrum = on.free_blocks(jnp.broadcast_to(free[:, None, :], (k, n_formats, n_slots)),
-                              jnp.broadcast_to(width, (k, n_formats)), params.band, max_width=params.max_width)  # (k, F, S)
+    spectrum = on.free_blocks(free[:, None, :], jnp.broadcast_to(width, (k, n_formats)), params.band, max_width=params.max_width)  # (k, F, S)
     # summed over each path's links by a product with the paths' link incidence (dense beats gathers)
     incidence = _incidence(links, n_links, state.field.dtype)  # (k, links + 1)
     per_path = (incidence @ (q.base + state.field).reshape(n_links + 1, -1)).reshape(k, -1, n_slots)  # (k, D, S)
