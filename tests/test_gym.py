@@ -160,17 +160,17 @@ def gn_run(gn_env):
 
 
 def test_gn_tables_match_network_and_keep_thresholds(gn_run):
-    """The env's per-lightpath NSR (tables + XPM field) equals the network model's within
+    """The env's per-lightpath NSR (the NSR field: base + XPM) equals the network model's within
     0.05 dB (ISRS between lightpaths neglected), and every established lightpath meets its
     format's threshold (the mask protects them)."""
     params, (state, (_, obs, reward, info)) = gn_run
-    t, q = state.lightpaths, params.qot
+    t = state.lightpaths
     assert int(t.active.sum()) > 20
     net = og.make_network("nsfnet", n_slots=GN["n_slots"])
     result = net(lightpaths_of(params, state))
     rows = jnp.where(t.route >= 0, t.route, params.n_links)
     idx = (rows, t.data_slots[:, None] - 1, t.first_slot[:, None])
-    own = jnp.sum(q.base[idx] + state.field[idx], axis=1) + t.terminal
+    own = jnp.sum(state.field[idx], axis=1) + t.terminal  # the field holds base + XPM
     on_ = np.asarray(t.active)
     env_db = -10 * np.log10(np.asarray(own)[on_])
     net_db = np.asarray(result.gsnr_db)[on_]
@@ -187,7 +187,6 @@ def test_gn_mask_matches_brute_force(gn_run):
     from interop.gym import _rmsa
 
     params, (state, _) = gn_run
-    q = params.qot
 
     @jax.jit
     def after(state, action, fmt):
@@ -201,7 +200,7 @@ def test_gn_mask_matches_brute_force(gn_run):
         t = placed.lightpaths
         rows = jnp.where(t.route >= 0, t.route, params.n_links)
         idx = (rows, t.data_slots[:, None] - 1, t.first_slot[:, None])
-        own = jnp.sum(q.base[idx] + placed.field[idx], axis=1) + t.terminal
+        own = jnp.sum(placed.field[idx], axis=1) + t.terminal
         return jnp.where(t.active, own * t.threshold, 0.0), jnp.argmin(state.lightpaths.active), width
 
     next_request = jax.jit(lambda key, state: _rmsa._next_request(key, state, params))

@@ -8,7 +8,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray, UInt32
 
 import optnet as on
 
@@ -86,10 +86,10 @@ class RMSAParams(eqx.Module):
 
 class LightpathTable(eqx.Module):
     """The lightpaths in service ("gn" mode): a fixed-capacity table (inactive rows are free).
-    `incidence` marks each one's links (1.0; see `_incidence`)."""
+    `links` marks each one's links, one bit per link (see `_link_bits`)."""
 
     route: Int[Array, "capacity hops"]
-    incidence: Float[Array, "capacity links_1"]
+    links: UInt32[Array, "capacity words"]
     first_slot: Int[Array, " capacity"]
     data_slots: Int[Array, " capacity"]
     departure: Float[Array, " capacity"]
@@ -101,7 +101,8 @@ class LightpathTable(eqx.Module):
 class RMSAState(eqx.Module):
     """The state of one environment: time (in mean holding times), the request to serve, the
     spectrum (`busy_until`: the departure time of each slot's holder, per link), the lightpaths and
-    the per-link XPM field ("gn" mode), the candidates of the current request, and counters."""
+    the per-link NSR field ("gn" mode: ASE and SPM plus the XPM of the lightpaths present, for every
+    victim width and first slot), the candidates of the current request, and counters."""
 
     time: Float[Array, ""]
     source: Int[Array, ""]
@@ -217,10 +218,10 @@ def reset(key: PRNGKeyArray, params: RMSAParams) -> tuple[Float[Array, " obs"], 
     if params.qot_mode == "gn":
         c, hops = params.capacity, params.paths.links.shape[-1]
         lightpaths = LightpathTable(
-            jnp.full((c, hops), -1, jnp.int32), jnp.zeros((c, n_links + 1), dtype), jnp.zeros(c, jnp.int32), jnp.ones(c, jnp.int32),
+            jnp.full((c, hops), -1, jnp.int32), jnp.zeros((c, _words(n_links)), jnp.uint32), jnp.zeros(c, jnp.int32), jnp.ones(c, jnp.int32),
             jnp.zeros(c, dtype), jnp.zeros(c, dtype), jnp.zeros(c, dtype), jnp.zeros(c, bool),
         )
-        field = jnp.zeros((n_links + 1, params.qot.power.shape[0], n_slots), dtype)
+        field = params.qot.base.astype(dtype)  # the links' NSR tables with no lightpath: ASE and SPM alone
     k = params.k
     zero = jnp.zeros((), dtype)
     state = RMSAState(
@@ -309,14 +310,27 @@ def _place(state: RMSAState, params: RMSAParams, ok, links, s, width, data, fmt)
     table = state.lightpaths
     free_row = jnp.argmin(table.active)
     put = lambda a, v: a.at[free_row].set(jnp.where(ok, v, a[free_row]))
-    incidence = _incidence(links, n_links, table.incidence.dtype)
     table = LightpathTable(
-        put(table.route, links), put(table.incidence, incidence), put(table.first_slot, s), put(table.data_slots, data), put(table.departure, depart),
+        put(table.route, links), put(table.links, _link_bits(links, n_links)), put(table.first_slot, s), put(table.data_slots, data), put(table.departure, depart),
         put(table.threshold, params.threshold[jnp.maximum(fmt, 0)]), put(table.terminal, params.qot.terminal[jnp.sum(hop), data - 1, s]),
         put(table.active, True),
     )
     field = _add_xpm(params, state.field, jnp.where(ok, links, -1)[None], s[None], data[None], 1.0)
     return eqx.tree_at(lambda x: (x.lightpaths, x.field), state, (table, field))
+
+
+def _words(n_links):
+    """32-bit words for one bit per link."""
+    return -(-n_links // 32)
+
+
+def _link_bits(links, n_links):
+    """One bit per link of each route (`links` (..., hops), -1 padded, distinct), `(..., words)`
+    uint32: bit `l % 32` of word `l // 32`."""
+    bit = jnp.left_shift(jnp.uint32(1), (links & 31).astype(jnp.uint32))
+    word = links >> 5  # -1 (padding) matches no word
+    return jnp.stack([jnp.sum(jnp.where(word == w, bit, jnp.uint32(0)), axis=-1, dtype=jnp.uint32)
+                      for w in range(_words(n_links))], axis=-1)
 
 
 def _incidence(links, n_links, dtype):
@@ -372,7 +386,9 @@ def _departures(state: RMSAState, params: RMSAParams, now) -> RMSAState:
 
     carry = release((state.lightpaths, state.field))
     table, field = jax.lax.while_loop(pending, release, carry)
-    return eqx.tree_at(lambda x: (x.lightpaths, x.field), state, (table, jnp.maximum(field, 0.0)))
+    # the XPM removed is the XPM added (the same table entries), so the field returns to its base up
+    # to rounding (a clamp here would cost a pass over the whole field per step)
+    return eqx.tree_at(lambda x: (x.lightpaths, x.field), state, (table, field))
 
 
 def _next_request(key, state: RMSAState, params: RMSAParams) -> RMSAState:
@@ -437,7 +453,7 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     spectrum = on.free_blocks(free[:, None, :], jnp.broadcast_to(width, (k, n_formats)), params.band, max_width=params.max_width)  # (k, F, S)
     # summed over each path's links by a product with the paths' link incidence (dense beats gathers)
     incidence = _incidence(links, n_links, state.field.dtype)  # (k, links + 1)
-    per_path = (incidence @ (q.base + state.field).reshape(n_links + 1, -1)).reshape(k, -1, n_slots)  # (k, D, S)
+    per_path = (incidence @ state.field.reshape(n_links + 1, -1)).reshape(k, -1, n_slots)  # (k, D, S)
     nsr = per_path[:, data - 1, :]  # (k, F, S)
     hops = jnp.sum(links >= 0, axis=1)
     nsr = nsr + _at(q.terminal, hops[:, None, None], data[None, :, None] - 1, jnp.arange(n_slots))
@@ -448,17 +464,16 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     # delta: the forbidden centres lie within a radius of each lightpath
     t_rows = jnp.where(table.route >= 0, table.route, n_links)
     idx = (t_rows, table.data_slots[:, None] - 1, table.first_slot[:, None])
-    own = jnp.sum(_at(q.base, *idx) + _at(state.field, *idx), axis=1) + table.terminal
+    own = jnp.sum(_at(state.field, *idx), axis=1) + table.terminal
     slack = jnp.where(table.active, 1.0 / jnp.where(table.active, table.threshold, 1.0) - own, jnp.inf)
-    # the span count of the links each path shares with each lightpath: (k, links + 1) x (links + 1, C)
-    # (the padding link's scale is 0)
-    shared = ((incidence * q.scale) @ table.incidence.T) * table.active  # (k, C)
-    allowed = slack[None] / jnp.where(shared > 0, shared, 1.0)
-    allowed = jax.lax.stop_gradient(jnp.where(shared > 0, allowed, jnp.inf))  # (k, C); the mask is discrete
-    # only the lightpaths that share a link with a path constrain it: visited in chunks of
-    # `_CHUNK` per path (their rank among that path's; usually one chunk, under vmap the most any env needs)
-    relevant = shared > 0
-    rank = jnp.cumsum(relevant, axis=1) - 1  # (k, C)
+    # only the lightpaths that share a link with a path constrain it (their link bits meet): visited
+    # in chunks of `_CHUNK` per path (their rank among that path's; usually one chunk, under vmap
+    # the most any env needs)
+    path_bits = _link_bits(links, n_links)  # (k, words)
+    relevant = jnp.any((path_bits[:, None, :] & table.links[None, :, :]) != 0, axis=-1) & table.active  # (k, C)
+    hop_word, hop_bit = links >> 5, (links & 31).astype(jnp.uint32)  # (k, hops)
+    hop_scale = q.scale[jnp.where(links >= 0, links, n_links)]  # (k, hops); the padding link's is 0
+    rank = jax.lax.associative_scan(jnp.add, relevant.astype(jnp.int32), axis=1) - 1  # (k, C); log depth (XLA CPU cumsum is a reduce-window)
     n_chunks = (jnp.max(jnp.sum(relevant, axis=1)) + _CHUNK - 1) // _CHUNK
     capacity = table.active.shape[0]
     paths = jnp.arange(k)[:, None]
@@ -473,8 +488,15 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
         live = idx < capacity
         c = jnp.minimum(idx, capacity - 1)  # (k, M)
         d_m = table.data_slots[c]
+        # the span count of the links the path shares with each lightpath: the path's hops whose
+        # bit the lightpath has
+        bits = table.links[c]  # (k, M, words)
+        shared = sum(jnp.sum(jnp.where(hop_word[:, None, :] == w, hop_scale[:, None, :], 0.0)
+                             * ((bits[:, :, w, None] >> hop_bit[:, None, :]) & 1).astype(hop_scale.dtype), axis=2)
+                     for w in range(bits.shape[-1]))  # (k, M)
+        allowed = jax.lax.stop_gradient(slack[c] / jnp.where(shared > 0, shared, 1.0))  # the mask is discrete
         # (k, M, F): the offsets at which the kernel exceeds what the lightpath allows
-        level = kernel_level(jnp.take_along_axis(allowed, c, axis=1))
+        level = kernel_level(jnp.where(shared > 0, allowed, jnp.inf))
         radius = kernel_reach(q.reach, (d_m - 1)[:, :, None], (data - 1)[None, None, :], level[:, :, None])
         centre = (2 * table.first_slot[c] + d_m)[:, :, None] - data[None, None, :]  # 2 s_new + d_new at delta 0
         # the new first slots strictly inside (centre -+ radius)/2, by integer shifts (floor and ceil of a half)
