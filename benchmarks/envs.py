@@ -5,8 +5,10 @@ QoT modes ("gn": per-step GN-model masking; "reach": the reach table); the best 
 masked steps per mode (pure JAX, 100 envs x 1,000 steps) checking that no observation or reward is
 NaN and that every request gets a known outcome. `--blocking` runs KSP-FF through the env (reach
 mode, the mask's first feasible action) at 250 E: 10 seeds x 20,000 requests after 3,000, against
-the published figure and `optnet.ksp_first_fit` on fresh requests.
-Run `python benchmarks/envs.py [--x64] [--soak] [--blocking]`."""
+the published figure and `optnet.ksp_first_fit` on fresh requests. `--sync-dispatch` runs JAX's
+CPU computations inline (`jax_cpu_enable_async_dispatch=False`, set before JAX starts): a single
+env's step is one small call, and the hand-off to JAX's dispatch thread costs a good part of it.
+Run `python benchmarks/envs.py [--x64] [--soak] [--blocking] [--sync-dispatch]`."""
 
 import argparse
 import time
@@ -54,14 +56,17 @@ def main():
     parser.add_argument("--soak", action="store_true")
     parser.add_argument("--steps", type=int, default=3000, help="single-env steps")
     parser.add_argument("--blocking", action="store_true")
+    parser.add_argument("--sync-dispatch", action="store_true", help="run CPU computations inline (no async dispatch)")
     args = parser.parse_args()
     jax.config.update("jax_enable_x64", args.x64)
+    jax.config.update("jax_cpu_enable_async_dispatch", not args.sync_dispatch)
     from interop import gym as og
 
     if args.blocking:
         blocking(og)
 
-    print(f"NSFNET, k=5, 100 slots, 250 E, {'float64' if args.x64 else 'float32'}; random masked policy")
+    print(f"NSFNET, k=5, 100 slots, 250 E, {'float64' if args.x64 else 'float32'}, "
+          f"{'synchronous' if args.sync_dispatch else 'asynchronous (default)'} CPU dispatch; random masked policy")
     print(f"{'mode':>6} {'setting':>26} {'steps/s':>10} {'compile [s]':>12} {'accepted':>9}")
     for mode in ("gn", "reach"):
         t0 = time.perf_counter()

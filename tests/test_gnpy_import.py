@@ -92,6 +92,54 @@ def test_gnpy_transmission_example(equipment):
         assert np.mean(osnr) == pytest.approx(ref["osnr_ase_signal_bw_db"], abs=0.05)
         assert np.mean(np.asarray(res.gsnr_db)) == pytest.approx(ref["snr_total_signal_bw_db"], abs=tolerance)
 
+    # GNPy's own default simulation settings (no sim_params file: no Raman flag, its analytic GN):
+    # the same figures with no ISRS tilt, so the OSNR follows the ASE's h f alone across the band
+    g = load_gnpy_network(data, equipment, sim_params={})
+    assert isinstance(g.network.nli, on.IncoherentGN)
+    res = g.network(g.lightpaths())
+    osnr = -10 * np.log10(np.asarray(res.nsr_ase) + np.asarray(res.nsr_transceiver))
+    assert np.mean(osnr) == pytest.approx(ref["osnr_ase_signal_bw_db"], abs=0.05)
+    assert np.mean(np.asarray(res.gsnr_db)) == pytest.approx(ref["snr_total_signal_bw_db"], abs=0.01)
+    ase_db, f = -10 * np.log10(np.asarray(res.nsr_ase)), np.asarray(g.spectrum.frequency)
+    np.testing.assert_allclose(ase_db - ase_db[0], -10 * np.log10(f / f[0]), atol=1e-6)
+
+
+def test_sim_params_as_gnpy(equipment, tmp_path):
+    """GNPy's sim_params: the Raman flag gives every fibre GNPy's Raman coefficient (the ISRS tilt
+    favours the low frequencies), or none; the NLI method picks the model; bad values and a
+    RamanFiber without the flag are refused by name."""
+    import optnet as on
+    from optnet.io import (
+        GnpyError,
+        load_gnpy_link,
+        load_gnpy_network,
+        load_gnpy_sim_params,
+    )
+
+    data = json.loads((DATA / "transmission_example.json").read_text())
+    sim = {"raman_params": {"flag": True}, "nli_params": {"method": "ggn_spectrally_separated"}}
+    (tmp_path / "sim_params.json").write_text(json.dumps(sim))
+    params = load_gnpy_sim_params(tmp_path / "sim_params.json")
+    assert params.raman and isinstance(params.nli(), on.NumericalGN)
+    with_isrs = load_gnpy_network(data, equipment, sim_params=params, nli=on.IncoherentGN())  # an explicit nli wins
+    assert isinstance(with_isrs.network.nli, on.IncoherentGN)
+    assert isinstance(with_isrs.links[0].spans[0].fibre.raman, on.MeasuredRamanGain)
+    without = load_gnpy_network(data, equipment, sim_params={})
+    assert float(without.links[0].spans[0].fibre.raman(13e12)) == 0.0  # no Raman scattering
+
+    def osnr(g):
+        res = g.network(g.lightpaths())
+        return -10 * np.log10(np.asarray(res.nsr_ase) + np.asarray(res.nsr_transceiver))
+
+    tilt = osnr(with_isrs) - osnr(without)  # ISRS moves power from the high to the low frequencies
+    assert tilt[0] > 0.1 and tilt[-1] < -0.1
+    for bad, message in (({"raman_params": {"flag": "yes"}}, "`raman_params.flag` must be true or false"),
+                         ({"nli_params": {"method": "ssfm"}}, "`nli_params.method` must be one of")):
+        with pytest.raises(GnpyError, match=message):
+            load_gnpy_sim_params(bad)
+    with pytest.raises(GnpyError, match="element `Span1` \\(RamanFiber\\): the sim_params' `raman_params.flag` is false"):
+        load_gnpy_link(DATA / "raman_example.json", DATA / "raman_eqpt.json", sim_params={})
+
 
 def test_ring_with_roadms_and_automatic_design(equipment):
     from optnet.io import load_gnpy_network

@@ -25,15 +25,17 @@ if TYPE_CHECKING:  # for type checkers and the API docs; at run time these load 
         GnpyError as GnpyError,
         GnpyLink as GnpyLink,
         GnpyNetwork as GnpyNetwork,
+        GnpySimParams as GnpySimParams,
         load_gnpy_equipment as load_gnpy_equipment,
         load_gnpy_network as load_gnpy_network,
+        load_gnpy_sim_params as load_gnpy_sim_params,
         to_gnpy as to_gnpy,
     )
     from ._gnpy_line import GnpyLine as GnpyLine, load_gnpy_link as load_gnpy_link
 
 # GNPy files: loaded on first use, so the CLI's argument checks (which read optnet.io) never import JAX
-_GNPY = ("AmplifierDesign", "AmplifierVariety", "GnpyEquipment", "GnpyError", "GnpyLink", "GnpyNetwork", "load_gnpy_equipment",
-         "load_gnpy_network", "to_gnpy")
+_GNPY = ("AmplifierDesign", "AmplifierVariety", "GnpyEquipment", "GnpyError", "GnpyLink", "GnpyNetwork", "GnpySimParams",
+         "load_gnpy_equipment", "load_gnpy_network", "load_gnpy_sim_params", "to_gnpy")
 _GNPY_LINE = ("GnpyLine", "load_gnpy_link")
 
 

@@ -21,10 +21,12 @@ from .._fibre import Fibre
 from .._grid import SlotGrid
 from .._lightpaths import Lightpaths
 from .._network import Network
-from .._spectrum import Spectrum
+from .._raman_gain import MeasuredRamanGain, TabulatedRamanGain, TriangularRamanGain
 from .._span import FibreSpan
+from .._spectrum import Spectrum
 from .._topology import Topology
 from .._units import SPEED_OF_LIGHT, per_m_to_db_per_km, watt_to_dbm
+from ._raman_table import ssmf_raman_gain
 
 ELEMENT_TYPES = ("Transceiver", "Roadm", "Fiber", "RamanFiber", "Edfa", "Fused")
 NF_MODELS = ("variable_gain", "fixed_gain", "openroadm", "advanced_model", "dual_stage")
@@ -33,6 +35,10 @@ NF_MODELS = ("variable_gain", "fixed_gain", "openroadm", "advanced_model", "dual
 _GNPY_ONLY_MODELS = ("openroadm_preamp", "openroadm_booster", "multi_band")
 _DELTA_P_DB = 5.0  # GNPy's variable-gain model: power difference between its two coils, dB
 _N2 = 2.6e-20  # m^2/W, GNPy's default nonlinear index when a fibre gives an effective area
+# GNPy's mode model of a step-index fibre, for the effective area at any frequency
+# (gnpy.core.parameters.FiberParams: core radius, core index)
+_CORE_RADIUS, _CORE_INDEX = 4.2e-6, 1.468
+NLI_METHODS = {"gn_model_analytic": "IncoherentGN", "ggn_spectrally_separated": "NumericalGN"}
 
 
 class GnpyError(ValueError):
@@ -313,12 +319,51 @@ def _length_m(params: Mapping, where: str) -> float:
     return float(params["length"]) * (1e3 if units == "km" else 1.0)
 
 
-def _fibre(element: Mapping, eq: GnpyEquipment, where: str, input_loss_db: float) -> Fibre:
+@dataclasses.dataclass(frozen=True)
+class GnpySimParams:
+    """GNPy's simulation switches (its `sim_params.json`; GNPy's defaults when it is not given).
+
+    - `raman`: `raman_params.flag`. True: Raman scattering in every fibre (the ISRS tilt, and a
+      `RamanFiber`'s pumps) with the variety's Raman coefficient (see `load_gnpy_link`); False
+      (GNPy's default): none, and a `RamanFiber` is refused (GNPy would ignore its pumps).
+    - `nli_method`: `nli_params.method`: "gn_model_analytic" (GNPy's default; optnet's
+      `IncoherentGN`) or "ggn_spectrally_separated" (GNPy's numerical GGN; optnet's `NumericalGN`,
+      which integrates every channel pair without GNPy's far-channel shortcut).
+    """
+
+    raman: bool = False
+    nli_method: str = "gn_model_analytic"
+
+    def nli(self):
+        """optnet's NLI model for `nli_method`."""
+        from .. import IncoherentGN, NumericalGN
+
+        return IncoherentGN() if self.nli_method == "gn_model_analytic" else NumericalGN()
+
+
+def load_gnpy_sim_params(source) -> GnpySimParams:
+    """Read GNPy's `sim_params.json` (a path or parsed dict) into `GnpySimParams`."""
+    if isinstance(source, GnpySimParams):
+        return source
+    data, path = _read(source, "sim_params")
+    where = f"GNPy sim_params{f' file {path}' if path else ''}"
+    raman = data.get("raman_params", {}).get("flag", False)
+    method = data.get("nli_params", {}).get("method", "gn_model_analytic")
+    if not isinstance(raman, bool):
+        raise GnpyError(f"{where}: `raman_params.flag` must be true or false; got {raman!r}.")
+    if method not in NLI_METHODS:
+        raise GnpyError(f"{where}: `nli_params.method` must be one of {sorted(NLI_METHODS)}; got {method!r}.")
+    return GnpySimParams(raman, method)
+
+
+def _fibre(element: Mapping, eq: GnpyEquipment, where: str, input_loss_db: float, raman: bool | None = None) -> Fibre:
     """The optnet `Fibre` of a GNPy Fiber element behind a lumped loss of `input_loss_db` (its
     `att_in`, `con_in` and any `Fused` before it). The loss lowers the power launched into the
     fibre, so the NLI it generates relative to the signal scales as gamma^2 P^2: the fibre's gamma
     is divided by that loss (linear), which is exact for the NLI; the amplifier's NF carries the
-    loss for the ASE (see `load_gnpy_network`)."""
+    loss for the ASE (see `load_gnpy_network`). `raman` (GNPy's `raman_params.flag`): True, the
+    variety's Raman coefficient (`_raman_gain`); False, no Raman scattering; None, optnet's default
+    triangular gain."""
     variety = element.get("type_variety")
     kind = element.get("type", "Fiber")
     library = eq.raman_fibres if kind == "RamanFiber" else eq.fibres
@@ -341,8 +386,46 @@ def _fibre(element: Mapping, eq: GnpyEquipment, where: str, input_loss_db: float
     slope = float(spec["dispersion_slope"]) * 1e-3 if "dispersion_slope" in spec else -2 * dispersion / ref
     kwargs = {"gamma_per_w_km": float(spec["gamma"]) * 1e3 * scale} if "gamma" in spec else {
         "effective_area_um2": float(spec["effective_area"]) * 1e12, "n2": float(spec.get("n2", _N2)) * scale}
+    if raman is not None:
+        kwargs["raman"] = _raman_gain(spec, where) if raman else TriangularRamanGain(0.0)
     return Fibre.from_datasheet(length / 1e3, attenuation_db_km=attenuation, dispersion_ps_nm_km=dispersion,
                                 slope_ps_nm2_km=slope, ref_wavelength_nm=ref, attenuation_frequency=frequency, **kwargs)
+
+
+def _raman_gain(spec: Mapping, where: str):
+    """GNPy's Raman gain of a fibre variety (see `load_gnpy_link`)."""
+    if "raman_efficiency" in spec:  # GNPy < 2.5: the efficiency itself, 1/(W m)
+        eff = spec["raman_efficiency"]
+        if not isinstance(eff, Mapping) or not {"cr", "frequency_offset"} <= set(eff):
+            raise GnpyError(f"{where}: `raman_efficiency` needs `cr` (1/(W m)) and `frequency_offset` (Hz).")
+        return TabulatedRamanGain(np.asarray(eff["frequency_offset"], float), np.asarray(eff["cr"], float))
+    ref_wavelength = float(spec.get("ref_wavelength", 1550e-9))
+    if "effective_area" in spec:
+        area = float(spec["effective_area"])
+    else:  # GNPy's area from gamma = 2 pi n2 / (lambda A)
+        area = 2 * math.pi * float(spec.get("n2", _N2)) / (ref_wavelength * float(spec["gamma"]))
+    # GNPy's step-index mode model: the index contrast that gives `area` at the reference wavelength
+    f_ref = SPEED_OF_LIGHT / ref_wavelength
+    contrast = 0.5 * (SPEED_OF_LIGHT / (2 * math.pi * f_ref * _CORE_RADIUS * _CORE_INDEX)
+                      * math.exp(math.pi * _CORE_RADIUS**2 / area)) ** 2
+
+    def mode_area(f):
+        v = 2 * math.pi * f / SPEED_OF_LIGHT * _CORE_RADIUS * _CORE_INDEX * np.sqrt(2 * contrast)
+        return math.pi * (_CORE_RADIUS / np.sqrt(np.log(v))) ** 2
+
+    grid = np.linspace(150e12, 250e12, 101)  # Hz: every channel and pump in practice
+    coefficient = spec.get("raman_coefficient")
+    if coefficient is None:  # GNPy's default: its SSMF coefficient g0 A_overlap, measured at a reference pump
+        return ssmf_raman_gain(jnp.asarray(mode_area(grid)), jnp.asarray(grid))
+    if not isinstance(coefficient, Mapping) or not {"g0", "frequency_offset", "reference_frequency"} <= set(coefficient):
+        raise GnpyError(f"{where}: `raman_coefficient` needs `g0` (1/(W m)), `frequency_offset` (Hz) and "
+                        "`reference_frequency` (Hz).")
+    offset = np.asarray(coefficient["frequency_offset"], float)
+    f_pump = float(coefficient["reference_frequency"])
+    # g0 is per unit overlap area: g0 x A_overlap(Stokes wave, pump) is the coefficient in m/W
+    overlap = 0.5 * (mode_area(f_pump - offset) + mode_area(f_pump))
+    gamma_raman = np.asarray(coefficient["g0"], float) * overlap
+    return MeasuredRamanGain(offset, gamma_raman, f_pump, mode_area(grid), grid)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,7 +495,7 @@ def _read_graph(topology) -> _Graph:
     return g
 
 
-def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int | None = None) -> GnpyNetwork:
+def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int | None = None, sim_params=None) -> GnpyNetwork:
     """Read a GNPy topology (path or parsed dict) with its equipment (`GnpyEquipment`, a path or a
     dict) into an optnet `Network`.
 
@@ -443,14 +526,23 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
     are passive; read such a line with `load_gnpy_link`), fibres spliced by `Fused` elements with
     no amplifier between (`load_gnpy_link` reads them) and amplifiers before the first fibre after
     a `Transceiver`.
+
+    `sim_params` (GNPy's `sim_params.json`, a path, a dict or `GnpySimParams`): GNPy's Raman flag
+    and NLI method, to match a GNPy run: without the flag (GNPy's default) the fibres have no
+    Raman scattering, with it they take the variety's Raman coefficient; the NLI model is the
+    method's (unless `nli` is given). Without `sim_params`, the fibres take optnet's default
+    triangular Raman gain (the ISRS tilt) and `nli` the network's default.
     """
     eq = equipment if isinstance(equipment, GnpyEquipment) else load_gnpy_equipment(equipment)
+    sim = None if sim_params is None else load_gnpy_sim_params(sim_params)
+    if nli is None and sim is not None:
+        nli = sim.nli()
     g = _read_graph(topology)
     elements, kind, label, nodes, where, data = g.elements, g.kind, g.label, g.nodes, g.where, g.data
     links = []
     for start, chain, end in g.lines:
         links.append(GnpyLink(start, end, tuple(chain), *_spans(chain, elements, eq, label, power_dbm, kind(start) == "Roadm",
-                                                                 kind(end) == "Roadm")))
+                                                                 kind(end) == "Roadm", raman=None if sim is None else sim.raman)))
     if not links:
         raise GnpyError(f"{where}: no fibre line joins two Roadm or Transceiver elements.")
     names = tuple(nodes)
@@ -474,14 +566,15 @@ def load_gnpy_network(topology, equipment, *, nli=None, power_dbm: float | int |
 
 
 def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: bool, to_roadm: bool,
-           launch_loss_db: float = 0.0, raman_span=None, fixed_gain: bool = False):
+           launch_loss_db: float = 0.0, raman_span=None, fixed_gain: bool = False, raman: bool | None = None):
     """The spans of a line (see `load_gnpy_network`). `launch_loss_db`: an input loss already taken
     out of the launch power (a line read by `load_gnpy_link`); each span's own input loss is
     counted beyond it. `raman_span(element, fibre, amplifier, launch power dBm, where, output
     connector loss dB)`: builds the span of a `RamanFiber` (its pumps launched through that loss)
     and returns it with its mean output power in dBm (None: RamanFiber refused).
     `fixed_gain`: each amplifier keeps GNPy's flat operating gain (the next span launched at the
-    reference power plus its delta_p) instead of restoring the launch power."""
+    reference power plus its delta_p) instead of restoring the launch power. `raman`: GNPy's Raman
+    flag (see `_fibre`; None: optnet's default gain, RamanFiber spans allowed)."""
     fibres, booster, pending_db, i = [], None, 0.0, 0
     launch_dbm = (eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm) - launch_loss_db
     # first pass: each fibre with its lumped losses, its loss (a RamanFiber's net loss at the
@@ -508,8 +601,11 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         fused_next = i + 1 < len(chain) and elements[chain[i + 1]]["type"] == "Fused"
         output_db = float(p.get("con_out", eq.span.get("con_out", 0.0))) + (0.0 if fused_next else float(eq.span.get("EOL", 0.0)))
         pending_db = 0.0
-        raman = e["type"] == "RamanFiber"
-        if raman and (raman_span is None or abs(input_db - launch_loss_db) > 1e-12):
+        raman_fibre = e["type"] == "RamanFiber"
+        if raman_fibre and raman is False:
+            raise GnpyError(f"{label(uid)}: the sim_params' `raman_params.flag` is false, so GNPy would ignore this "
+                            "RamanFiber's pumps: set the flag to true.")
+        if raman_fibre and (raman_span is None or abs(input_db - launch_loss_db) > 1e-12):
             raise GnpyError(f"{label(uid)}: " + ("a Network's spans are passive fibre spans; read a line with RamanFiber "
                             "elements with `load_gnpy_link` (an optnet GNLink)." if raman_span is None else
                             f"its input loss ({input_db:g} dB) differs from the line's first span ({launch_loss_db:g} dB): "
@@ -518,10 +614,10 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         # restoring amplifiers every span is launched at the line's launch power, which already
         # lost `launch_loss_db`, and so is the first span with flat gains
         model_input_db = input_db - (launch_loss_db if not fixed_gain or not fibres else 0.0)
-        if raman and model_input_db > 1e-12:
+        if raman_fibre and model_input_db > 1e-12:
             raise GnpyError(f"{label(uid)}: with flat amplifier gains only the line's first RamanFiber may have an input "
                             f"loss ({input_db:g} dB here): the pumps must see the power inside the fibre.")
-        fibre = _fibre(e, eq, label(uid), model_input_db)
+        fibre = _fibre(e, eq, label(uid), model_input_db, raman)
         i += 1
         fused_after, connector_db = i, output_db  # the fibre's own output connector (and EOL)
         while i < len(chain) and elements[chain[i]]["type"] == "Fused":
@@ -529,7 +625,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             i += 1
         # fibres joined by Fused elements with no amplifier between are one span in GNPy
         spliced = i > fused_after and i < len(chain) and elements[chain[i]]["type"] in ("Fiber", "RamanFiber")
-        if spliced and (not fixed_gain or raman or elements[chain[i]]["type"] == "RamanFiber"):
+        if spliced and (not fixed_gain or raman_fibre or elements[chain[i]]["type"] == "RamanFiber"):
             raise GnpyError(f"{label(uid)}: spliced to `{chain[i]}` by Fused elements with no amplifier between (one span "
                             "in GNPy). " + ("Only passive fibres can be spliced." if fixed_gain else
                             "A Network's spans each end in an amplifier: read the line with `load_gnpy_link`, or put "
@@ -537,7 +633,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         fibre_db = float(np.mean(per_m_to_db_per_km(fibre.attenuation))) * float(fibre.length) / 1e3
         loss_db = input_db + fibre_db + output_db
         span = None
-        if raman:  # the span's net loss at the launch power, pumps on (GNPy's RamanFiber output power)
+        if raman_fibre:  # the span's net loss at the launch power, pumps on (GNPy's RamanFiber output power)
             span, out_dbm = raman_span(e, fibre, lambda nf, gain, out=output_db: _amplifier(nf + out, gain, fixed_gain),
                                        launch_dbm, label(uid), connector_db)
             loss_db = launch_loss_db + launch_dbm - out_dbm + output_db

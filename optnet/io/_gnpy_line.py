@@ -2,7 +2,6 @@
 read into an optnet `GNLink`: unlike a `Network`, a link also takes GNPy's `RamanFiber` spans."""
 
 import dataclasses
-import math
 from collections.abc import Mapping
 
 import equinox as eqx
@@ -12,27 +11,21 @@ import numpy as np
 from .._link import GNLink
 from .._nli import NumericalGN
 from .._raman import Pumps, RamanSpan
-from .._raman_gain import MeasuredRamanGain, TabulatedRamanGain
 from .._spectrum import Spectrum
-from .._units import SPEED_OF_LIGHT
 from ._gnpy import (
-    _N2,
     AmplifierDesign,
     GnpyEquipment,
     GnpyError,
     _add_drop_osnr_db,
     _channel_plan,
+    _raman_gain,
     _read_graph,
     _receiver_noise,
     _roadm,
     _spans,
     load_gnpy_equipment,
+    load_gnpy_sim_params,
 )
-from ._raman_table import ssmf_raman_gain
-
-# GNPy's mode model of a step-index fibre, for the effective area at any frequency
-# (gnpy.core.parameters.FiberParams: core radius, core index)
-_CORE_RADIUS, _CORE_INDEX = 4.2e-6, 1.468
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +52,7 @@ class GnpyLine:
 
 
 def load_gnpy_link(topology, equipment, *, source: str | None = None, target: str | None = None, nli=None,
-                   power_dbm: float | int | None = None, amplifiers: str = "gnpy") -> GnpyLine:
+                   power_dbm: float | int | None = None, amplifiers: str = "gnpy", sim_params=None) -> GnpyLine:
     """Read the line from `source` to `target` (node uids; default: the topology's only line) of a
     GNPy topology with its equipment into a `GnpyLine`. The spans, amplifiers, lumped losses and
     design rules are read as by `load_gnpy_network`; in addition a `RamanFiber` becomes a
@@ -87,11 +80,15 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
 
     A line's Raman spans must share the first span's input loss, which the launch power carries
     (see `GnpyLine.spectrum`). `nli`: the NLI model (default `NumericalGN()` with a RamanFiber,
-    whose profile is not exponential, else the link's default).
+    whose profile is not exponential, else the link's default). `sim_params`: GNPy's Raman flag and
+    NLI method, as for `load_gnpy_network` (a RamanFiber needs the flag).
     """
     if amplifiers not in ("gnpy", "restoring"):
         raise ValueError(f"`amplifiers` must be 'gnpy' or 'restoring'; got {amplifiers!r}.")
     eq = equipment if isinstance(equipment, GnpyEquipment) else load_gnpy_equipment(equipment)
+    sim = None if sim_params is None else load_gnpy_sim_params(sim_params)
+    if nli is None and sim is not None:
+        nli = sim.nli()
     g = _read_graph(topology)
     lines = [line for line in g.lines if (source is None or line[0] == source) and (target is None or line[2] == target)]
     if len(lines) != 1:
@@ -115,7 +112,7 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
 
     spans, auto, booster, design = _spans(chain, g.elements, eq, g.label, power_dbm, g.kind(start) == "Roadm", g.kind(end) == "Roadm",
                                   launch_loss_db=launch_loss_db, raman_span=raman_span,
-                                  fixed_gain=amplifiers == "gnpy")
+                                  fixed_gain=amplifiers == "gnpy", raman=None if sim is None else sim.raman)
     ends = {"roadm-add-path": g.kind(start) == "Roadm", "roadm-drop-path": g.kind(end) == "Roadm"}
     roadms = [g.elements[u] for u in (start, end) if g.kind(u) == "Roadm"]
     add_drop = _add_drop_osnr_db(eq, roadms, g.where, tuple(k for k, v in ends.items() if v)) if roadms else ()
@@ -162,40 +159,3 @@ def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum:
     # compiled once (eagerly, the solve dispatches its many small steps one by one)
     out = eqx.filter_jit(lambda sp: sp.solve(spectrum.frequency, power).signal[:, -1])(dataclasses.replace(span(0.0, 0.0), spontaneous=False))
     return span, float(10 * np.log10(np.mean(np.asarray(out)) * 1e3))
-
-
-def _raman_gain(spec: Mapping, where: str):
-    """GNPy's Raman gain of a fibre variety (see `load_gnpy_link`)."""
-    if "raman_efficiency" in spec:  # GNPy < 2.5: the efficiency itself, 1/(W m)
-        eff = spec["raman_efficiency"]
-        if not isinstance(eff, Mapping) or not {"cr", "frequency_offset"} <= set(eff):
-            raise GnpyError(f"{where}: `raman_efficiency` needs `cr` (1/(W m)) and `frequency_offset` (Hz).")
-        return TabulatedRamanGain(np.asarray(eff["frequency_offset"], float), np.asarray(eff["cr"], float))
-    ref_wavelength = float(spec.get("ref_wavelength", 1550e-9))
-    if "effective_area" in spec:
-        area = float(spec["effective_area"])
-    else:  # GNPy's area from gamma = 2 pi n2 / (lambda A)
-        area = 2 * math.pi * float(spec.get("n2", _N2)) / (ref_wavelength * float(spec["gamma"]))
-    # GNPy's step-index mode model: the index contrast that gives `area` at the reference wavelength
-    f_ref = SPEED_OF_LIGHT / ref_wavelength
-    contrast = 0.5 * (SPEED_OF_LIGHT / (2 * math.pi * f_ref * _CORE_RADIUS * _CORE_INDEX)
-                      * math.exp(math.pi * _CORE_RADIUS**2 / area)) ** 2
-
-    def mode_area(f):
-        v = 2 * math.pi * f / SPEED_OF_LIGHT * _CORE_RADIUS * _CORE_INDEX * np.sqrt(2 * contrast)
-        return math.pi * (_CORE_RADIUS / np.sqrt(np.log(v))) ** 2
-
-    grid = np.linspace(150e12, 250e12, 101)  # Hz: every channel and pump in practice
-    coefficient = spec.get("raman_coefficient")
-    if coefficient is None:  # GNPy's default: its SSMF coefficient g0 A_overlap, measured at a reference pump
-        return ssmf_raman_gain(jnp.asarray(mode_area(grid)), jnp.asarray(grid))
-    if not isinstance(coefficient, Mapping) or not {"g0", "frequency_offset", "reference_frequency"} <= set(coefficient):
-        raise GnpyError(f"{where}: `raman_coefficient` needs `g0` (1/(W m)), `frequency_offset` (Hz) and "
-                        "`reference_frequency` (Hz).")
-    offset = np.asarray(coefficient["frequency_offset"], float)
-    f_pump = float(coefficient["reference_frequency"])
-    # g0 is per unit overlap area: g0 x A_overlap(Stokes wave, pump) is the coefficient in m/W
-    overlap = 0.5 * (mode_area(f_pump - offset) + mode_area(f_pump))
-    gamma_raman = np.asarray(coefficient["g0"], float) * overlap
-    return MeasuredRamanGain(offset, gamma_raman, f_pump, mode_area(grid), grid)
-
