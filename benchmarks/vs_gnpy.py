@@ -3,13 +3,23 @@
 Per channel: the OSNR (ASE with the transmitter), SNR_NLI and GSNR of GNPy's transmission example
 (its expected log, recorded in tests/data/gnpy/transmission_example.json) and of its Raman example
 (tests/data/gnpy/raman_example.json, read by `load_gnpy_link`), with GNPy's NLI model
-(`IncoherentGN`) and optnet's default (`ClosedFormGN`), and the time of each step. gnpy itself is not
-a dependency and is not called: a live side-by-side run needs gnpy in another virtualenv and is not
-built yet. Prints figures; asserts nothing.
+(`IncoherentGN`) and optnet's default (`ClosedFormGN`), and the time of each step.
+
+`--gnpy-python PATH`: a live side-by-side run. gnpy is not a dependency; install it in its own
+virtualenv (`python3 -m venv /tmp/gnpyenv && /tmp/gnpyenv/bin/pip install gnpy`) and pass that
+Python. Each case runs GNPy's `gnpy-transmission-example` there on GNPy's own example data (its
+per-channel table, and the time of `transmission_simulation` alone, best of 3), and optnet reads
+the same files with the same `sim_params`: the EDFA example with GNPy's default settings (no
+Raman, its analytic GN: `IncoherentGN`), the EDFA example with GNPy's `sim_params.json` (ISRS, its
+numerical GGN: `NumericalGN`), and the Raman example (a `RamanFiber`, the same sim_params). Prints
+per-channel OSNR, SNR_NLI and GSNR differences and the times. Prints figures; asserts nothing.
 """
 
+import argparse
 import json
 import pathlib
+import re
+import subprocess
 import time
 
 import jax
@@ -97,6 +107,75 @@ def raman_example():
         print(f"  {name:28s} optnet - GNPy: {d.min():+.2f} to {d.max():+.2f} dB")
 
 
+# run in gnpy's virtualenv: GNPy's transmission example with --show-channels, timing its
+# transmission_simulation (best of 3); prints the example-data folder, the times and GNPy's output
+_GNPY_RUN = """
+import contextlib, io, pathlib, sys, time
+import gnpy
+import gnpy.tools.cli_examples as ce
+data = pathlib.Path(gnpy.__file__).parent / "example-data"
+run, times = ce.transmission_simulation, []
+def timed(*a, **k):
+    for _ in range(3):
+        t = time.perf_counter(); out = run(*a, **k); times.append(time.perf_counter() - t)
+    return out
+ce.transmission_simulation = timed
+args = [str(data / sys.argv[1]), "-e", str(data / "eqpt_config.json"), "--show-channels"]
+if len(sys.argv) > 2:
+    args += ["--sim-params", str(data / sys.argv[2])]
+buf = io.StringIO()
+with contextlib.redirect_stdout(buf):
+    try:
+        ce.transmission_main_example(args)
+    except SystemExit:
+        pass
+print(data); print(min(times)); print(buf.getvalue())
+"""
+_CHANNEL_ROW = re.compile(r"^\s+(\d+)\s+([\d.]+)\s+(-?[\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", re.M)
+
+
+def live(gnpy_python):
+    """GNPy (in its own virtualenv) and optnet side by side on GNPy's example data."""
+    from optnet.io import load_gnpy_link, load_gnpy_network
+
+    cases = (("EDFA example, GNPy's default settings", "edfa_example_network.json", None),
+             ("EDFA example, ISRS + numerical GGN", "edfa_example_network.json", "sim_params.json"),
+             ("Raman example (RamanFiber)", "raman_edfa_example_network.json", "sim_params.json"))
+    for name, topology, sim in cases:
+        out = subprocess.run([gnpy_python, "-c", _GNPY_RUN, topology] + ([sim] if sim else []), capture_output=True, text=True,
+                             check=True).stdout
+        folder, t_gnpy, table = out.split("\n", 2)
+        folder = pathlib.Path(folder)
+        ref = np.asarray(_CHANNEL_ROW.findall(table), float)  # channel, THz, dBm, OSNR, SNR_NLI, GSNR
+        sim_params = json.loads((folder / sim).read_text()) if sim else {}
+        computed = np.asarray(sim_params.get("nli_params", {}).get("computed_channels", ref[:, 0]), int) - 1
+        t = time.perf_counter()
+        if "raman" in topology:
+            line = load_gnpy_link(folder / topology, folder / "eqpt_config.json", sim_params=sim_params)
+            t_read = time.perf_counter() - t
+            res, t_compile, t_run = timed(jax.jit(lambda sp, line=line: line.link(sp)), line.spectrum, 5)
+            ase = np.asarray(res.nsr_ase)[-1]
+            nli_nsr = np.asarray(res.nsr_nli)[-1]
+        else:
+            g = load_gnpy_network(folder / topology, folder / "eqpt_config.json", sim_params=sim_params)
+            t_read = time.perf_counter() - t
+            res, t_compile, t_run = timed(jax.jit(lambda lp, g=g: g.network(lp)), g.lightpaths(), 5)
+            ase, nli_nsr = np.asarray(res.nsr_ase), np.asarray(res.nsr_nli)
+        ours = (db(ase + np.asarray(res.nsr_transceiver)), db(nli_nsr), np.asarray(res.gsnr_db))
+        print(f"\n== live: {name} ({len(ref)} channels)")
+        print(f"  GNPy transmission_simulation {1e3 * float(t_gnpy):.1f} ms; optnet {1e3 * t_run:.2f} ms per evaluation "
+              f"(read {t_read:.1f} s, first call {t_compile:.1f} s); GNPy / optnet {float(t_gnpy) / t_run:.0f}x")
+        for label, x, col in (("OSNR ASE", ours[0], 3), ("SNR NLI", ours[1], 4), ("GSNR", ours[2], 5)):
+            d = x - ref[:, col]
+            print(f"  {label:8s} optnet - GNPy: all channels {d.min():+.3f} to {d.max():+.3f} dB; "
+                  f"at GNPy's computed NLI channels {d[computed].min():+.3f} to {d[computed].max():+.3f} dB")
+
+
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gnpy-python", help="a Python with gnpy installed (its own virtualenv): run GNPy side by side")
+    args = parser.parse_args()
     main()
     raman_example()
+    if args.gnpy_python:
+        live(args.gnpy_python)
