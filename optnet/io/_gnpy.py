@@ -345,6 +345,8 @@ def load_gnpy_sim_params(source) -> GnpySimParams:
     """Read GNPy's `sim_params.json` (a path or parsed dict) into `GnpySimParams`."""
     if isinstance(source, GnpySimParams):
         return source
+    if not isinstance(source, (str, pathlib.Path, Mapping)):
+        raise GnpyError(f"`sim_params` must be a path to GNPy's sim_params.json, a dict or a GnpySimParams; got {type(source).__name__}.")
     data, path = _read(source, "sim_params")
     where = f"GNPy sim_params{f' file {path}' if path else ''}"
     raman = data.get("raman_params", {}).get("flag", False)
