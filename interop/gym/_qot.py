@@ -45,18 +45,20 @@ class QotTables(eqx.Module):
 
     - `base`: NSR (ASE + SPM) of a lightpath of `d` data slots from slot `s`, alone on link `l`,
       `(links + 1, D, slots)`; the last row (padding hops) is 0.
-    - `xpm`: NSR that an interferer of `d_i` data slots adds to a victim of `d_v` data slots on link
-      `l` when their centres are `delta` half-slots apart, `(links + 1, D, D, 2 slots + 1)`.
-    - `kernel`: a per-span XPM kernel, non-increasing in `delta`, `(D, D, 2 slots + 1)`;
+    - `xpm`: NSR that an interferer of `d_i` data slots from slot `s_i` adds to a victim of `d_v`
+      data slots from slot `s_v` on link `l`, at `s_v - s_i + slots - 1`, `(links + 1, D, D, 2
+      slots - 1)` (a victim's run of first slots is one contiguous run of a row).
+    - `kernel`: a per-span XPM kernel by the centres' distance `delta` in half slots,
+      non-increasing in `delta`, `(D, D, 2 slots + 1)`;
     - `reach`: its inverse: how many leading `delta` have `kernel > INVERSE_GRID[j]`, `(D, D, J)`;
-    - `scale`: the span count of each link (0 for the padding row): `xpm[l] <= scale[l] * kernel`,
+    - `scale`: the span count of each link (0 for the padding row): `xpm[l] <= scale[l] * kernel` at the same distance,
       an equality for links of one fibre type under the closed form, `(links + 1,)`.
     - `terminal`: NSR of the ROADM passes and the transceiver by hops, `(max hops + 1, D, slots)`.
     - `symbol_rate` (Bd) and `power` (W) of a lightpath of `d` data slots, `(D,)`.
     """
 
     base: Float[Array, "links_1 widths slots"]
-    xpm: Float[Array, "links_1 widths widths offsets"]
+    xpm: Float[Array, "links_1 widths widths differences"]
     kernel: Float[Array, "widths widths offsets"]
     reach: Int[Array, "widths widths levels"]
     scale: Float[Array, " links_1"]
@@ -112,6 +114,11 @@ def qot_tables(network: on.Network, max_data_slots: int, max_hops: int, *, power
     xpm = np.zeros((n_links, d_max, d_max, n_off))
     alone = _budget(network, rows, f[:, :1], b[:, :1], p[:, :1])[1][:, 0]  # the victim's NLI alone
     xpm[rows, np.tile(cases[:, 0], n_links), np.tile(cases[:, 1], n_links), np.tile(cases[:, 2], n_links)] = np.maximum(nli[:, 0] - alone, 0.0)
+    # by first-slot difference: victim (d_v) from slot s_v, interferer (d_i) from s_i, entry s_v - s_i + S - 1
+    diff = np.arange(2 * n_slots - 1) - (n_slots - 1)
+    delta = np.abs(2 * diff[None, None, :] + widths[:, None, None] - widths[None, :, None])  # (D, D, 2S - 1)
+    d = np.arange(d_max)
+    by_first = np.where(delta <= 2 * n_slots, xpm[:, d[:, None, None], d[None, :, None], np.minimum(delta, 2 * n_slots)], 0.0)
     # per-span kernel: the largest per-span XPM over the links, so xpm[l] <= n_spans[l] x kernel
     # (an equality for links of one fibre type: the closed form's per-span terms do not depend on
     # the span length), made non-increasing in delta (which also fills the other parity)
@@ -127,7 +134,7 @@ def qot_tables(network: on.Network, max_data_slots: int, max_hops: int, *, power
         terminal.append(np.asarray(roadm + trx).T)
     pad = lambda x: np.concatenate([x, np.zeros((1,) + x.shape[1:])])
     return QotTables(
-        jnp.asarray(pad(np.asarray(base))), jnp.asarray(pad(xpm)), jnp.asarray(kernel), jnp.asarray(reach),
+        jnp.asarray(pad(np.asarray(base))), jnp.asarray(pad(by_first)), jnp.asarray(kernel), jnp.asarray(reach),
         jnp.asarray(np.append(spans, 0.0)), jnp.asarray(np.stack(terminal)), jnp.asarray(rate), jnp.asarray(power),
     )
 

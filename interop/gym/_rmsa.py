@@ -333,12 +333,6 @@ def _link_bits(links, n_links):
                       for w in range(_words(n_links))], axis=-1)
 
 
-def _incidence(links, n_links, dtype):
-    """1.0 on the links of each route (`links` (..., hops), -1 padded), `(..., links + 1)` (the last
-    column, the padding link, stays 0)."""
-    return jnp.sum(jax.nn.one_hot(links, n_links + 1, dtype=dtype), axis=-2)
-
-
 def _at(x, *index):
     """x[index] for one index array per axis (broadcast), as one flat gather (XLA's CPU gathers
     with several index arrays cost an order of magnitude more)."""
@@ -352,16 +346,24 @@ def _add_xpm(params, field, routes, first, data, sign):
     none; `first`, `data` (m,)) on every victim width and slot of their links."""
     n_links, n_slots = params.n_links, params.n_slots
     d_max = params.qot.power.shape[0]
-    slots = jnp.arange(n_slots)
-    widths = jnp.arange(1, d_max + 1)
-    # centre distance in half slots from a victim (d_v, s) to each lightpath
-    delta = jnp.abs(2 * slots[None, None, :] + widths[None, :, None] - (2 * first + data)[:, None, None])  # (m, D, S)
-    rows = jnp.where(routes >= 0, routes, n_links)[:, :, None, None]  # (m, hops, 1, 1)
-    add = _at(params.qot.xpm, rows, widths[None, None, :, None] - 1, data[:, None, None, None] - 1, delta[:, None])
+    widths = jnp.arange(d_max)
+    rows = jnp.where(routes >= 0, routes, n_links)[:, :, None]  # (m, hops, 1)
+    # the victims of width w on link l from slot 0 up: one contiguous run of the table's row
+    # (l, w, d) from first-slot difference -first (one gather of whole runs)
+    row = (rows * d_max + widths) * d_max + (data - 1)[:, None, None]  # (m, hops, D)
+    start = row * (2 * n_slots - 1) + (n_slots - 1) - first[:, None, None]
+    add = _runs(params.qot.xpm.reshape(-1), start, n_slots)  # (m, hops, D, S)
     # added row by row (a scatter of whole rows: under vmap 2x faster than a one-hot product);
     # padding hops point past the last row and are dropped
     target = jnp.where(routes >= 0, routes, n_links + 1).reshape(-1)
     return field.at[target].add(sign * add.reshape(target.shape[0], d_max, n_slots), mode="drop")
+
+
+def _runs(x, start, size):
+    """`x[start : start + size]` for every entry of `start` (1-D `x`, in bounds), `start.shape +
+    (size,)`: one gather of contiguous runs."""
+    dims = jax.lax.GatherDimensionNumbers(offset_dims=(start.ndim,), collapsed_slice_dims=(), start_index_map=(0,))
+    return jax.lax.gather(x, start[..., None], dims, (size,), mode=jax.lax.GatherScatterMode.PROMISE_IN_BOUNDS)
 
 
 def _departures(state: RMSAState, params: RMSAParams, now) -> RMSAState:
@@ -451,12 +453,13 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     width = data + params.guard
     n_formats = data.shape[0]
     spectrum = on.free_blocks(free[:, None, :], jnp.broadcast_to(width, (k, n_formats)), params.band, max_width=params.max_width)  # (k, F, S)
-    # summed over each path's links by a product with the paths' link incidence (dense beats gathers)
-    incidence = _incidence(links, n_links, state.field.dtype)  # (k, links + 1)
-    per_path = (incidence @ state.field.reshape(n_links + 1, -1)).reshape(k, -1, n_slots)  # (k, D, S)
-    nsr = per_path[:, data - 1, :]  # (k, F, S)
+    # summed over each path's links: rows of S slots gathered (one index per row) and added hop by hop
+    rows = jnp.where(links >= 0, links, n_links)  # (k, hops); the padding row is 0
+    per_hop = state.field.reshape(-1, n_slots)[rows[:, :, None] * d_max + (data - 1)[None, None, :]]  # (k, hops, F, S)
     hops = jnp.sum(links >= 0, axis=1)
-    nsr = nsr + _at(q.terminal, hops[:, None, None], data[None, :, None] - 1, jnp.arange(n_slots))
+    nsr = q.terminal.reshape(-1, n_slots)[hops[:, None] * d_max + (data - 1)[None, :]]  # (k, F, S)
+    for h in range(links.shape[1]):
+        nsr = nsr + per_hop[:, h]
     snr_ok = nsr * params.threshold[None, :, None] * params.margin <= 1.0
     margin_db = -10.0 * jnp.log10(nsr * params.threshold[None, :, None] * params.margin)
     # established lightpaths: each keeps NSR <= 1/threshold. Along path p, a new lightpath adds
@@ -464,7 +467,10 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     # delta: the forbidden centres lie within a radius of each lightpath
     t_rows = jnp.where(table.route >= 0, table.route, n_links)
     idx = (t_rows, table.data_slots[:, None] - 1, table.first_slot[:, None])
-    own = jnp.sum(_at(state.field, *idx), axis=1) + table.terminal
+    per_hop = _at(state.field, *idx)  # (C, hops)
+    own = table.terminal
+    for h in range(per_hop.shape[1]):  # hop by hop (a reduction here is a slow kernel)
+        own = own + per_hop[:, h]
     slack = jnp.where(table.active, 1.0 / jnp.where(table.active, table.threshold, 1.0) - own, jnp.inf)
     # only the lightpaths that share a link with a path constrain it (their link bits meet): visited
     # in chunks of `_CHUNK` per path (their rank among that path's; usually one chunk, under vmap
@@ -491,9 +497,12 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
         # the span count of the links the path shares with each lightpath: the path's hops whose
         # bit the lightpath has
         bits = table.links[c]  # (k, M, words)
-        shared = sum(jnp.sum(jnp.where(hop_word[:, None, :] == w, hop_scale[:, None, :], 0.0)
-                             * ((bits[:, :, w, None] >> hop_bit[:, None, :]) & 1).astype(hop_scale.dtype), axis=2)
-                     for w in range(bits.shape[-1]))  # (k, M)
+        shared = jnp.zeros(c.shape, hop_scale.dtype)  # (k, M); hop by hop (a reduction here is a slow kernel)
+        for h in range(hop_bit.shape[1]):
+            word = bits[:, :, 0]
+            for w in range(1, bits.shape[-1]):
+                word = jnp.where(hop_word[:, None, h] == w, bits[:, :, w], word)
+            shared = shared + hop_scale[:, None, h] * ((word >> hop_bit[:, None, h]) & 1).astype(hop_scale.dtype)
         allowed = jax.lax.stop_gradient(slack[c] / jnp.where(shared > 0, shared, 1.0))  # the mask is discrete
         # (k, M, F): the offsets at which the kernel exceeds what the lightpath allows
         level = kernel_level(jnp.where(shared > 0, allowed, jnp.inf))
