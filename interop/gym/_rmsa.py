@@ -27,7 +27,7 @@ REASONS = (
     "the lightpath table is full (raise `capacity`)",
 )
 _OK, _REJECT, _SPECTRUM, _QOT, _OTHERS, _NO_PATH, _FULL = range(7)
-_CHUNK = 64  # lightpaths per path visited at once by the "gn" mask
+_CHUNK = 64  # lightpaths visited at once by the "gn" mask
 N_PATH_FEATURES = 7
 
 
@@ -472,46 +472,44 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     for h in range(per_hop.shape[1]):  # hop by hop (a reduction here is a slow kernel)
         own = own + per_hop[:, h]
     slack = jnp.where(table.active, 1.0 / jnp.where(table.active, table.threshold, 1.0) - own, jnp.inf)
-    # only the lightpaths that share a link with a path constrain it (their link bits meet): visited
-    # in chunks of `_CHUNK` per path (their rank among that path's; usually one chunk, under vmap
-    # the most any env needs)
+    # only the lightpaths that share a link with one of the paths constrain them (their link bits
+    # meet): visited in chunks of `_CHUNK` (by their rank among those; usually one chunk, under
+    # vmap the most any env needs)
     path_bits = _link_bits(links, n_links)  # (k, words)
-    relevant = jnp.any((path_bits[:, None, :] & table.links[None, :, :]) != 0, axis=-1) & table.active  # (k, C)
+    relevant = jnp.any((jnp.bitwise_or.reduce(path_bits, axis=0)[None, :] & table.links) != 0, axis=-1) & table.active  # (C,)
     hop_word, hop_bit = links >> 5, (links & 31).astype(jnp.uint32)  # (k, hops)
     hop_scale = q.scale[jnp.where(links >= 0, links, n_links)]  # (k, hops); the padding link's is 0
-    rank = jax.lax.associative_scan(jnp.add, relevant.astype(jnp.int32), axis=1) - 1  # (k, C); log depth (XLA CPU cumsum is a reduce-window)
-    n_chunks = (jnp.max(jnp.sum(relevant, axis=1)) + _CHUNK - 1) // _CHUNK
+    rank = jax.lax.associative_scan(jnp.add, relevant.astype(jnp.int32)) - 1  # (C,); log depth (XLA CPU cumsum is a reduce-window)
+    n_chunks = (jnp.sum(relevant) + _CHUNK - 1) // _CHUNK
     capacity = table.active.shape[0]
-    paths = jnp.arange(k)[:, None]
-    row = (paths[:, :, None] * n_formats + jnp.arange(n_formats)[None, None, :]) * n_slots  # (k, 1, F)
+    row = (jnp.arange(k)[:, None, None] * n_formats + jnp.arange(n_formats)[None, None, :]) * n_slots  # (k, 1, F)
 
     def chunk(carry):
         j, ends = carry
         slot = rank - j * _CHUNK
         take = relevant & (slot >= 0) & (slot < _CHUNK)
-        idx = jnp.full((k, _CHUNK), capacity, jnp.int32).at[paths, jnp.where(take, slot, _CHUNK)].set(
-            jnp.broadcast_to(jnp.arange(capacity, dtype=jnp.int32), (k, capacity)), mode="drop")
+        idx = jnp.full(_CHUNK, capacity, jnp.int32).at[jnp.where(take, slot, _CHUNK)].set(jnp.arange(capacity, dtype=jnp.int32), mode="drop")
         live = idx < capacity
-        c = jnp.minimum(idx, capacity - 1)  # (k, M)
+        c = jnp.minimum(idx, capacity - 1)  # (M,)
         d_m = table.data_slots[c]
-        # the span count of the links the path shares with each lightpath: the path's hops whose
+        # the span count of the links each path shares with each lightpath: the path's hops whose
         # bit the lightpath has
-        bits = table.links[c]  # (k, M, words)
-        shared = jnp.zeros(c.shape, hop_scale.dtype)  # (k, M); hop by hop (a reduction here is a slow kernel)
+        bits = table.links[c]  # (M, words)
+        shared = jnp.zeros((k, _CHUNK), hop_scale.dtype)  # (k, M); hop by hop (a reduction here is a slow kernel)
         for h in range(hop_bit.shape[1]):
-            word = bits[:, :, 0]
+            word = bits[None, :, 0]
             for w in range(1, bits.shape[-1]):
-                word = jnp.where(hop_word[:, None, h] == w, bits[:, :, w], word)
+                word = jnp.where(hop_word[:, None, h] == w, bits[None, :, w], word)
             shared = shared + hop_scale[:, None, h] * ((word >> hop_bit[:, None, h]) & 1).astype(hop_scale.dtype)
         allowed = jax.lax.stop_gradient(slack[c] / jnp.where(shared > 0, shared, 1.0))  # the mask is discrete
         # (k, M, F): the offsets at which the kernel exceeds what the lightpath allows
         level = kernel_level(jnp.where(shared > 0, allowed, jnp.inf))
-        radius = kernel_reach(q.reach, (d_m - 1)[:, :, None], (data - 1)[None, None, :], level[:, :, None])
-        centre = (2 * table.first_slot[c] + d_m)[:, :, None] - data[None, None, :]  # 2 s_new + d_new at delta 0
+        radius = kernel_reach(q.reach, (d_m - 1)[None, :, None], (data - 1)[None, None, :], level[:, :, None])
+        centre = (2 * table.first_slot[c] + d_m)[None, :, None] - data[None, None, :]  # 2 s_new + d_new at delta 0
         # the new first slots strictly inside (centre -+ radius)/2, by integer shifts (floor and ceil of a half)
         lo = ((centre - radius) >> 1) + 1
         hi = -((-(centre + radius)) >> 1) - 1
-        hit = live[:, :, None] & (radius > 0) & (lo <= hi) & (hi >= 0) & (lo < n_slots)
+        hit = live[None, :, None] & (radius > 0) & (lo <= hi) & (hi >= 0) & (lo < n_slots)
         # the union of the forbidden intervals: the furthest end among intervals starting at or
         # before each slot (one flat scatter-max, then a prefix max) reaches the slot or not
         ends = ends.at[(row + jnp.clip(lo, 0, n_slots - 1)).reshape(-1)].max(jnp.where(hit, hi, -1).reshape(-1))
