@@ -110,10 +110,25 @@ def raman_example():
 # run in gnpy's virtualenv: GNPy's transmission example with --show-channels, timing its
 # transmission_simulation (best of 3); prints the example-data folder, the times and GNPy's output
 _GNPY_RUN = """
-import contextlib, io, pathlib, sys, time
+import contextlib, copy, io, json, pathlib, sys, time
+import numpy as np
 import gnpy
 import gnpy.tools.cli_examples as ce
+from gnpy.core import science_utils as su
+from gnpy.core.elements import RamanFiber
 data = pathlib.Path(gnpy.__file__).parent / "example-data"
+# a RamanFiber's stimulated Raman scattering as GNPy propagates (the last call: the design's
+# estimate comes first): the on-off gain (pumps on over pumps off) and the residual pumps at z = 0
+srs, raman = su.RamanSolver.calculate_stimulated_raman_scattering, {}
+def capture(spectral_info, fiber):
+    out = srs(spectral_info, fiber)
+    if isinstance(fiber, RamanFiber):
+        off = copy.copy(fiber); del off.raman_pumps
+        n = spectral_info.number_of_channels
+        raman.update(on_off_gain_db=(10 * np.log10(out.power_profile[:n, -1] / srs(spectral_info, off).power_profile[:n, -1])).tolist(),
+                     pump_residual_w=out.power_profile[n:, 0].tolist())
+    return out
+su.RamanSolver.calculate_stimulated_raman_scattering = staticmethod(capture)
 run, times = ce.transmission_simulation, []
 def timed(*a, **k):
     for _ in range(3):
@@ -129,7 +144,7 @@ with contextlib.redirect_stdout(buf):
         ce.transmission_main_example(args)
     except SystemExit:
         pass
-print(data); print(min(times)); print(buf.getvalue())
+print(data); print(min(times)); print(json.dumps(raman)); print(buf.getvalue())
 """
 _CHANNEL_ROW = re.compile(r"^\s+(\d+)\s+([\d.]+)\s+(-?[\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", re.M)
 
@@ -144,7 +159,7 @@ def live(gnpy_python):
     for name, topology, sim in cases:
         out = subprocess.run([gnpy_python, "-c", _GNPY_RUN, topology] + ([sim] if sim else []), capture_output=True, text=True,
                              check=True).stdout
-        folder, t_gnpy, table = out.split("\n", 2)
+        folder, t_gnpy, raman, table = out.split("\n", 3)
         folder = pathlib.Path(folder)
         ref = np.asarray(_CHANNEL_ROW.findall(table), float)  # channel, THz, dBm, OSNR, SNR_NLI, GSNR
         sim_params = json.loads((folder / sim).read_text()) if sim else {}
@@ -156,6 +171,10 @@ def live(gnpy_python):
             res, t_compile, t_run = timed(jax.jit(lambda sp, line=line: line.link(sp)), line.spectrum, 5)
             ase = np.asarray(res.nsr_ase)[-1]
             nli_nsr = np.asarray(res.nsr_nli)[-1]
+            span, s, raman = line.link.spans, line.spectrum, json.loads(raman)
+            on_off = -db(span.on_off_gain(s.frequency, s.power)) - np.asarray(raman["on_off_gain_db"])
+            residual = -db(np.asarray(span.solve(s.frequency, s.power, noise_bandwidth=s.symbol_rate).backward_pump[:, 0])
+                          / np.asarray(raman["pump_residual_w"]))
         else:
             g = load_gnpy_network(folder / topology, folder / "eqpt_config.json", sim_params=sim_params)
             t_read = time.perf_counter() - t
@@ -169,6 +188,9 @@ def live(gnpy_python):
             d = x - ref[:, col]
             print(f"  {label:8s} optnet - GNPy: all channels {d.min():+.3f} to {d.max():+.3f} dB; "
                   f"at GNPy's computed NLI channels {d[computed].min():+.3f} to {d[computed].max():+.3f} dB")
+        if "raman" in topology:
+            print(f"  Raman on-off gain (pumps on over off) optnet - GNPy: {on_off.min():+.3f} to {on_off.max():+.3f} dB; "
+                  f"residual pumps at z = 0: {', '.join(f'{x:+.3f}' for x in residual)} dB")
 
 
 if __name__ == "__main__":

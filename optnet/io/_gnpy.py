@@ -327,8 +327,9 @@ class GnpySimParams:
       `RamanFiber`'s pumps) with the variety's Raman coefficient (see `load_gnpy_link`); False
       (GNPy's default): none, and a `RamanFiber` is refused (GNPy would ignore its pumps).
     - `nli_method`: `nli_params.method`: "gn_model_analytic" (GNPy's default; optnet's
-      `IncoherentGN`) or "ggn_spectrally_separated" (GNPy's numerical GGN; optnet's `NumericalGN`,
-      which integrates every channel pair without GNPy's far-channel shortcut).
+      `IncoherentGN`) or "ggn_spectrally_separated" (GNPy's numerical GGN; optnet's
+      `NumericalGN(coherent=False)`: spans add incoherently, as in GNPy; it integrates every
+      channel pair, without GNPy's far-channel shortcut).
     """
 
     raman: bool = False
@@ -338,7 +339,7 @@ class GnpySimParams:
         """optnet's NLI model for `nli_method`."""
         from .. import IncoherentGN, NumericalGN
 
-        return IncoherentGN() if self.nli_method == "gn_model_analytic" else NumericalGN()
+        return IncoherentGN() if self.nli_method == "gn_model_analytic" else NumericalGN(coherent=False)
 
 
 def load_gnpy_sim_params(source) -> GnpySimParams:

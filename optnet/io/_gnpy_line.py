@@ -67,6 +67,7 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
       "counterprop"), launched through the fibre's `con_out` (as GNPy's RamanFiber does, for every
       pump) and attenuated by the fibre's loss at their frequency, and
       `operational.temperature` (K) for the spontaneous Raman noise, which the span integrates;
+      the coupling conserves power, as GNPy's does (`photon_ratio=False`);
     - the amplifier after it works at GNPy's operating point: in power mode its gain takes the
       mean channel power at the fibre's end, pumps on, to the SI power plus its `delta_p`.
 
@@ -79,7 +80,7 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
     noiseless splice (an attenuator of the fibre's lumped losses) follows each but the last.
 
     A line's Raman spans must share the first span's input loss, which the launch power carries
-    (see `GnpyLine.spectrum`). `nli`: the NLI model (default `NumericalGN()` with a RamanFiber,
+    (see `GnpyLine.spectrum`). `nli`: the NLI model (default `NumericalGN(coherent=False)` with a RamanFiber,
     whose profile is not exponential, else the link's default). `sim_params`: GNPy's Raman flag and
     NLI method, as for `load_gnpy_network` (a RamanFiber needs the flag).
     """
@@ -118,7 +119,7 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
     add_drop = _add_drop_osnr_db(eq, roadms, g.where, tuple(k for k, v in ends.items() if v)) if roadms else ()
     roadm = _roadm(eq, [booster] if booster is not None else []) if all(ends.values()) else None
     if nli is None and any(isinstance(s, RamanSpan) for s in spans):
-        nli = NumericalGN()
+        nli = NumericalGN(coherent=False)
     link = GNLink(list(spans), nli=nli, roadm=roadm, transceiver=_receiver_noise(eq, add_drop))
     return GnpyLine(link, spectrum, start, end, tuple(chain), auto, design)
 
@@ -153,7 +154,7 @@ def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum:
 
     def span(nf_db, gain_db):
         return RamanSpan(fibre, pumps(forward), pumps(backward), amplifier(nf_db, gain_db),
-                         spontaneous=True, temperature=float(op["temperature"]))
+                         spontaneous=True, temperature=float(op["temperature"]), photon_ratio=False)
 
     power = jnp.full(spectrum.n_channels, 1e-3 * 10 ** (launch_dbm / 10))
     # compiled once (eagerly, the solve dispatches its many small steps one by one)
