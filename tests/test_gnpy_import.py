@@ -400,6 +400,21 @@ def _topology():
     return json.loads((DATA / "p2p.json").read_text())
 
 
+def test_amplifier_ripple_warns(tmp_path):
+    """An advanced_model variety whose configuration has gain or NF ripple: read (its mean NF), and
+    a topology that uses it warns that the import models it flat."""
+    from optnet.io import load_gnpy_equipment, load_gnpy_network
+
+    config = json.loads((DATA / "advanced_nf.json").read_text()) | {"nf_ripple": [0.0, 0.3, -0.1], "gain_ripple": [0.0, 0.05, 0.0]}
+    (tmp_path / "advanced_nf.json").write_text(json.dumps(config))
+    (tmp_path / "eqpt.json").write_text((DATA / "eqpt_config.json").read_text())
+    assert load_gnpy_equipment(tmp_path / "eqpt.json").amplifiers["poly"].parameters["ripple_db"] == pytest.approx(0.3)
+    topology = _topology()
+    topology["elements"][2]["type_variety"] = "poly"
+    with pytest.warns(UserWarning, match="element `Edfa1` \\(Edfa\\): Edfa variety `poly` has gain or NF ripple of up to 0.30 dB"):
+        load_gnpy_network(topology, tmp_path / "eqpt.json")
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda t: t["elements"].append({"uid": "X", "type": "Splitter"}), "element `X` has unknown type `Splitter`"),
     (lambda t: t["elements"][1].pop("type_variety"), "element `Span1` \\(Fiber\\): no `type_variety`"),
@@ -412,6 +427,10 @@ def _topology():
     (lambda t: t["elements"].__setitem__(1, {"uid": "Span1", "type": "Edfa", "type_variety": "var_low"}),
      "element `Span1` \\(Edfa\\): an amplifier before a line's first fibre is read only as the booster right after a Roadm"),
     (lambda t: t["elements"][1]["params"].update(length_units="miles"), "`length_units` must be 'km' or 'm'"),
+    (lambda t: t["elements"][2].setdefault("operational", {}).update(tilt_target=-1.5),
+     "element `Edfa1` \\(Edfa\\): `operational.tilt_target` = -1.5 asks for a gain tilt"),
+    (lambda t: t["elements"][2].setdefault("operational", {}).update(out_voa=2),
+     "element `Edfa1` \\(Edfa\\): `operational.out_voa` = 2 asks for an output attenuator"),
     (lambda t: (t["elements"].pop(2), t.update(connections=[c for c in t["connections"] if c["from_node"] not in ("Span1", "Edfa1")]
                                               + [{"from_node": "Span1", "to_node": "Fused1"}])),
      "element `Span1` \\(Fiber\\): spliced to `Span2` by Fused elements with no amplifier between .* `load_gnpy_link`"),

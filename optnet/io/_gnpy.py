@@ -9,6 +9,7 @@ import dataclasses
 import json
 import math
 import pathlib
+import warnings
 from collections.abc import Mapping
 
 import equinox as eqx
@@ -202,11 +203,19 @@ def _require(entry: Mapping, keys, where: str):
         raise GnpyError(f"{where}: missing {', '.join(f'`{k}`' for k in missing)}.")
 
 
+def _ripple_db(config: Mapping) -> float:
+    """The largest gain or NF ripple (dB) of a GNPy amplifier configuration."""
+    values = [abs(float(x)) for k in ("gain_ripple", "nf_ripple") for x in np.ravel(config.get(k, [0.0]))]
+    return max(values, default=0.0)
+
+
 def load_gnpy_equipment(source) -> GnpyEquipment:
     """Read GNPy's equipment library (a path to `eqpt_config.json` or its parsed dict).
 
     `advanced_model` varieties take `nf_fit_coeff` from their `advanced_config_from_json` file
-    (next to the equipment file) or inline."""
+    (next to the equipment file) or inline. Their `gain_ripple` and `nf_ripple` tables are not
+    applied (the amplifiers are flat): an amplifier of a variety with ripple warns when a
+    topology uses it."""
     data, path = _read(source, "equipment")
     where = f"GNPy equipment {path or '(dict)'}"
     amplifiers, unsupported = {}, {}
@@ -231,6 +240,9 @@ def load_gnpy_equipment(source) -> GnpyEquipment:
             cfg, _ = _read(path.parent / e["advanced_config_from_json"], f"amplifier `{name}` advanced config")
             _require(cfg, ["nf_fit_coeff"], f"{here}: {e['advanced_config_from_json']}")
             params["nf_fit_coeff"] = cfg["nf_fit_coeff"]
+            params["ripple_db"] = _ripple_db(cfg)
+        elif "default_config_from_json" in e and path is not None and (path.parent / e["default_config_from_json"]).is_file():
+            params["ripple_db"] = _ripple_db(_read(path.parent / e["default_config_from_json"], f"amplifier `{name}` config")[0])
         amplifiers[name] = AmplifierVariety(name, model, float(e.get("gain_min", 0.0)), float(e.get("gain_flatmax", 0.0)),
                                             float(e.get("p_max", 23.0)), params, bool(e.get("allowed_for_design", False)))
 
@@ -595,6 +607,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
                                 "booster right after a Roadm (not after a Transceiver, nor two of them).")
             if "type_variety" not in e:
                 raise GnpyError(f"{label(uid)}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
+            _flat_amplifier(e, label(uid))
             booster = eq.amplifier(e["type_variety"], label(uid))
             i += 1
             continue
@@ -645,6 +658,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             amp = chain[i]
             if "type_variety" not in elements[amp]:
                 raise GnpyError(f"{label(amp)}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
+            _flat_amplifier(elements[amp], label(amp))
             i += 1
         fibres.append({"uid": uid, "fibre": fibre, "raman_span": span, "loss_db": loss_db,
                        "lumped_db": model_input_db + output_db, "amp": amp, "spliced": spliced})
@@ -689,6 +703,10 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         # GNPy lowers the output power an amplifier cannot reach (in either mode)
         dp, gain_db = dp + reduction, gain_db + reduction
         design.append(AmplifierDesign(uid, variety.name, gain_db, dp))
+        if variety.parameters.get("ripple_db", 0.0) > 0.0:
+            warnings.warn(f"{where}: Edfa variety `{variety.name}` has gain or NF ripple of up to "
+                          f"{variety.parameters['ripple_db']:.2f} dB in its GNPy configuration; optnet's import "
+                          "models it flat (its mean NF and gain).", stacklevel=3)
         nf = eq.noise_figure_db(variety, gain_db, pref_dbm + previous_dp - loss_db)
         # a splice takes its fibre's lumped losses out of the power and adds no noise (NF G = 1)
         spans.extend(FibreSpan(g["fibre"], Edfa.from_db(g["lumped_db"], -g["lumped_db"])) for g in joined)
@@ -703,6 +721,19 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             spans.append(FibreSpan(f["fibre"], _amplifier(nf + f["lumped_db"], model_gain_db, fixed_gain)))
         previous_dp = dp
     return tuple(spans), tuple(auto), booster, tuple(design)
+
+
+def _flat_amplifier(element: Mapping, where: str):
+    """Refuse the operational settings of an Edfa element that optnet's flat amplifier cannot
+    honour: a non-zero `tilt_target` (GNPy tilts the gain with its dynamic-gain-tilt table) or
+    `out_voa` (an output attenuator)."""
+    op = element.get("operational") or {}
+    for key, what in (("tilt_target", "a gain tilt (GNPy applies it through its dynamic gain tilt table)"),
+                      ("out_voa", "an output attenuator")):
+        value = op.get(key)
+        if value is not None and (not isinstance(value, (int, float)) or value != 0):
+            raise GnpyError(f"{where}: `operational.{key}` = {value!r} asks for {what}; optnet's import reads flat "
+                            f"amplifiers only: set it to 0 or remove it.")
 
 
 def _amplifier(nf_db: float, gain_db: float, fixed_gain: bool) -> Edfa:
