@@ -61,11 +61,15 @@ def test_point_to_point(equipment):
         total = fibre_db + before + after
         nf = 10 * math.log10(float(span.amplifier.noise_figure))
         assert nf == pytest.approx(equipment.noise_figure_db(variety, total, -total) + before + after)
-    assert np.allclose(s1.fibre.gamma, 1.27e-3 * 10 ** -0.05)
-    # LEAF's gamma from its effective area: 2 pi n2 f / (c A_eff); SSMF's given gamma kept (as a table)
-    f = 193.5e12
+    # gamma(f) = 2 pi n2 f/(c A(f)), A(f) from GNPy's mode model: SSMF's given gamma and LEAF's
+    # effective area hold at the reference wavelength (1550 nm); each divided by the input loss
+    f = 2.99792458e8 / 1550e-9
+    gamma_at = lambda fibre, x: float(np.interp(x, fibre.gamma_frequency, fibre.gamma))
+    assert gamma_at(s1.fibre, f) == pytest.approx(1.27e-3 * 10 ** -0.05, rel=1e-12)
     gamma_leaf = 2 * np.pi * 2.6e-20 * f / (2.99792458e8 * 72e-12)
-    assert float(np.interp(f, s2.fibre.gamma_frequency, s2.fibre.gamma)) == pytest.approx(gamma_leaf * 10 ** -0.1)
+    assert gamma_at(s2.fibre, f) == pytest.approx(gamma_leaf * 10 ** -0.1, rel=1e-12)
+    # the mode confines better at higher frequency: gamma grows faster than f (about 3 % per 10 THz)
+    assert 1.01 < (gamma_at(s1.fibre, 196e12) / 196) / (gamma_at(s1.fibre, 186e12) / 186) < 1.1
     # GNPy's channel plan: f_min + k spacing, k = 0 .. 75; the transmitter OSNR in 0.1 nm
     assert g.spectrum.n_channels == 76 and float(g.spectrum.frequency[0]) == 191.35e12
     assert 10 * np.log10(float(g.network.transceiver.snr)) == pytest.approx(40 - 10 * np.log10(32 / 12.5))
@@ -85,7 +89,9 @@ def test_gnpy_transmission_example(equipment):
     assert equipment.noise_figure_db("var_low", 15.0) == pytest.approx(ref["noise_figure_db"], abs=0.005)
     import optnet as on
 
-    for nli, tolerance in ((on.IncoherentGN(), 0.01), (on.ClosedFormGN(), 0.1)):  # GNPy's model, then Semrau's
+    # GNPy's published figures are rounded to 0.01 dB, and optnet's ASE ((NF G - 1) h f B) is 0.02 dB
+    # below GNPy's (NF G h f B) at this gain: the GSNR is up to 0.015 dB above GNPy's with its model
+    for nli, tolerance in ((on.IncoherentGN(), 0.015), (on.ClosedFormGN(), 0.1)):  # GNPy's model, then Semrau's
         g = load_gnpy_network(data, equipment, nli=nli)
         res = g.network(g.lightpaths())
         osnr = -10 * np.log10(np.asarray(res.nsr_ase) + np.asarray(res.nsr_transceiver))
@@ -99,7 +105,7 @@ def test_gnpy_transmission_example(equipment):
     res = g.network(g.lightpaths())
     osnr = -10 * np.log10(np.asarray(res.nsr_ase) + np.asarray(res.nsr_transceiver))
     assert np.mean(osnr) == pytest.approx(ref["osnr_ase_signal_bw_db"], abs=0.05)
-    assert np.mean(np.asarray(res.gsnr_db)) == pytest.approx(ref["snr_total_signal_bw_db"], abs=0.01)
+    assert np.mean(np.asarray(res.gsnr_db)) == pytest.approx(ref["snr_total_signal_bw_db"], abs=0.015)
     ase_db, f = -10 * np.log10(np.asarray(res.nsr_ase)), np.asarray(g.spectrum.frequency)
     np.testing.assert_allclose(ase_db - ase_db[0], -10 * np.log10(f / f[0]), atol=1e-6)
 

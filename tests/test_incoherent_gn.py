@@ -50,3 +50,18 @@ def test_zero_dispersion_and_gradients(setting):
     h = 1e-7 * p[0]
     fd = (mean_nsr(p.at[4].add(h)) - mean_nsr(p.at[4].add(-h))) / (2 * h)
     assert float(g[4]) == pytest.approx(float(fd), rel=1e-6)
+
+
+def test_gamma_of_the_channel_of_interest(setting):
+    """Eq. (120) as GNPy evaluates it: with gamma varying across the band (a tabulated effective
+    area), every pair takes the channel of interest's gamma(f_i), so the NLI scales as gamma(f_i)^2."""
+    import optnet as on
+
+    fibre, spectrum = setting
+    f = np.linspace(150e12, 250e12, 11)
+    varying = on.Fibre.from_datasheet(80.0, dispersion_ps_nm_km=17.0, raman_slope_per_w_km_thz=0.0,
+                                      effective_area_um2=80.0 - 0.2 * (f - 193.5e12) / 1e12, effective_area_frequency=f)
+    nsr = {name: np.asarray(on.GNLink.uniform(x, 1, nli=on.IncoherentGN())(spectrum).nsr_nli[-1])
+           for name, x in (("varying", varying), ("flat", fibre))}
+    gamma = np.asarray(varying.gamma_at(spectrum.frequency))
+    np.testing.assert_allclose(nsr["varying"] / nsr["flat"], (gamma / 1.3e-3) ** 2, rtol=1e-9)

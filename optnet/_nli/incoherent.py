@@ -16,7 +16,9 @@ class IncoherentGN(AbstractNLIModel):
     (1 - e^(-alpha L))/alpha, L_a = 1/alpha (alpha the power attenuation at channel i), G = P/B the
     channels' flat (rectangular) PSDs, psi_ii = asinh((pi^2/2) L_a |beta2| B_i^2) and, for j != i,
     psi_ij = asinh(pi^2 L_a |beta2| B_i (f_i - f_j + B_j/2)) - asinh(pi^2 L_a |beta2| B_i (f_i - f_j - B_j/2)).
-    beta2 is the fibre's at its `ref_frequency` (no beta3), gamma the pair coefficient.
+    beta2 is the fibre's at its `ref_frequency` (no beta3), gamma the channel of interest's
+    gamma(f_i) for every pair (as Eq. (120) and GNPy take it; `ClosedFormGN` and `NumericalGN` use
+    the pair coefficient of `Fibre.gamma_pair`).
 
     Spans add incoherently and no modulation-format correction is applied (the GN model), as in
     GNPy; both flags can be switched on. Use it to compare with GNPy; `ClosedFormGN` (Semrau et al.)
@@ -42,7 +44,7 @@ class IncoherentGN(AbstractNLIModel):
         df = f[:, None] - f[None, :]
         k = jnp.pi**2 * (l_a * b)[:, None]
         psi = asinh_over(beta2, k * (df + 0.5 * b[None, :])) - asinh_over(beta2, k * (df - 0.5 * b[None, :]))
-        x = scale[:, None] * w.gamma**2 * psi / b[None, :] ** 2
+        x = (scale * w.gamma_self**2)[:, None] * psi / b[None, :] ** 2  # the COI's gamma for every pair, as GNPy
         x = jnp.where(jnp.eye(f.shape[0], dtype=bool), 0.0, x)
         p2 = profile.power**2
         zeros = jnp.zeros_like(spm)

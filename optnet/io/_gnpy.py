@@ -39,6 +39,7 @@ _N2 = 2.6e-20  # m^2/W, GNPy's default nonlinear index when a fibre gives an eff
 # GNPy's mode model of a step-index fibre, for the effective area at any frequency
 # (gnpy.core.parameters.FiberParams: core radius, core index)
 _CORE_RADIUS, _CORE_INDEX = 4.2e-6, 1.468
+_AREA_GRID = np.linspace(150e12, 250e12, 101)  # Hz, where the mode area is tabulated: every channel and pump in practice
 NLI_METHODS = {"gn_model_analytic": "IncoherentGN", "ggn_spectrally_separated": "NumericalGN"}
 
 
@@ -399,12 +400,35 @@ def _fibre(element: Mapping, eq: GnpyEquipment, where: str, input_loss_db: float
     ref = float(spec.get("ref_wavelength", 1550e-9)) * 1e9  # nm
     # dispersion_slope in s/m^3 (= 1e-3 ps/(nm^2 km)); without one GNPy takes beta3 = 0, i.e. S = -2 D/lambda
     slope = float(spec["dispersion_slope"]) * 1e-3 if "dispersion_slope" in spec else -2 * dispersion / ref
-    kwargs = {"gamma_per_w_km": float(spec["gamma"]) * 1e3 * scale} if "gamma" in spec else {
-        "effective_area_um2": float(spec["effective_area"]) * 1e12, "n2": float(spec.get("n2", _N2)) * scale}
+    # gamma(f) = 2 pi n2 f/(c A(f)) with GNPy's mode model of A(f) (a given `gamma` fixes the area at
+    # the reference wavelength, which the table includes: `to_gnpy` writes gamma there)
+    grid = np.union1d(_AREA_GRID, [SPEED_OF_LIGHT / (ref * 1e-9)])
+    kwargs = {"effective_area_um2": _mode_area(spec)(grid) * 1e12, "effective_area_frequency": grid,
+              "n2": float(spec.get("n2", _N2)) * scale}
     if raman is not None:
         kwargs["raman"] = _raman_gain(spec, where) if raman else TriangularRamanGain(0.0)
     return Fibre.from_datasheet(length / 1e3, attenuation_db_km=attenuation, dispersion_ps_nm_km=dispersion,
                                 slope_ps_nm2_km=slope, ref_wavelength_nm=ref, attenuation_frequency=frequency, **kwargs)
+
+
+def _mode_area(spec: Mapping):
+    """A fibre variety's effective area (m^2) as a function of frequency (Hz): GNPy's step-index
+    mode model (`FiberParams.effective_area_scaling`), its index contrast set by the variety's
+    `effective_area` (or `gamma`, through gamma = 2 pi n2/(lambda A)) at the reference wavelength."""
+    ref_wavelength = float(spec.get("ref_wavelength", 1550e-9))
+    if "effective_area" in spec:
+        area = float(spec["effective_area"])
+    else:
+        area = 2 * math.pi * float(spec.get("n2", _N2)) / (ref_wavelength * float(spec["gamma"]))
+    f_ref = SPEED_OF_LIGHT / ref_wavelength
+    contrast = 0.5 * (SPEED_OF_LIGHT / (2 * math.pi * f_ref * _CORE_RADIUS * _CORE_INDEX)
+                      * math.exp(math.pi * _CORE_RADIUS**2 / area)) ** 2
+
+    def mode_area(f):
+        v = 2 * math.pi * np.asarray(f, float) / SPEED_OF_LIGHT * _CORE_RADIUS * _CORE_INDEX * np.sqrt(2 * contrast)
+        return math.pi * (_CORE_RADIUS / np.sqrt(np.log(v))) ** 2
+
+    return mode_area
 
 
 def _raman_gain(spec: Mapping, where: str):
@@ -414,21 +438,7 @@ def _raman_gain(spec: Mapping, where: str):
         if not isinstance(eff, Mapping) or not {"cr", "frequency_offset"} <= set(eff):
             raise GnpyError(f"{where}: `raman_efficiency` needs `cr` (1/(W m)) and `frequency_offset` (Hz).")
         return TabulatedRamanGain(np.asarray(eff["frequency_offset"], float), np.asarray(eff["cr"], float))
-    ref_wavelength = float(spec.get("ref_wavelength", 1550e-9))
-    if "effective_area" in spec:
-        area = float(spec["effective_area"])
-    else:  # GNPy's area from gamma = 2 pi n2 / (lambda A)
-        area = 2 * math.pi * float(spec.get("n2", _N2)) / (ref_wavelength * float(spec["gamma"]))
-    # GNPy's step-index mode model: the index contrast that gives `area` at the reference wavelength
-    f_ref = SPEED_OF_LIGHT / ref_wavelength
-    contrast = 0.5 * (SPEED_OF_LIGHT / (2 * math.pi * f_ref * _CORE_RADIUS * _CORE_INDEX)
-                      * math.exp(math.pi * _CORE_RADIUS**2 / area)) ** 2
-
-    def mode_area(f):
-        v = 2 * math.pi * f / SPEED_OF_LIGHT * _CORE_RADIUS * _CORE_INDEX * np.sqrt(2 * contrast)
-        return math.pi * (_CORE_RADIUS / np.sqrt(np.log(v))) ** 2
-
-    grid = np.linspace(150e12, 250e12, 101)  # Hz: every channel and pump in practice
+    mode_area, grid = _mode_area(spec), _AREA_GRID
     coefficient = spec.get("raman_coefficient")
     if coefficient is None:  # GNPy's default: its SSMF coefficient g0 A_overlap, measured at a reference pump
         return ssmf_raman_gain(jnp.asarray(mode_area(grid)), jnp.asarray(grid))
@@ -894,10 +904,11 @@ def to_gnpy(network: Network, spectrum: Spectrum) -> tuple[dict, dict]:
 
     Nodes become `Roadm` elements (`Transceiver` elements when the network's ROADMs add no noise);
     each span a `Fiber` of its own variety (loss, length, dispersion and slope at its reference
-    wavelength, gamma at 193.5 THz) followed by an `Edfa` of a `fixed_gain` variety at the span's NF;
+    wavelength, gamma there) followed by an `Edfa` of a `fixed_gain` variety at the span's NF;
     the spectrum the `SI` entry (its transceiver SNR as `tx_osnr`). A ROADM is GNPy's
     `gain_mode_default_loss` and a `fixed_gain` booster at its NF after it on every link. A gamma
-    that varies with frequency is written at 193.5 THz only.
+    that varies with frequency is written at the reference wavelength only; GNPy (and the import)
+    scale it across the band with GNPy's mode model of the effective area.
     """
     top = network.topology
     roadm = network.roadm
@@ -926,7 +937,7 @@ def to_gnpy(network: Network, spectrum: Spectrum) -> tuple[dict, dict]:
                 lam = SPEED_OF_LIGHT / float(f.ref_frequency)
                 d = -2 * np.pi * SPEED_OF_LIGHT * float(f.beta2) / lam**2
                 s = (float(f.beta3) * (2 * np.pi * SPEED_OF_LIGHT) ** 2 / lam**2 - 2 * lam * d) / lam**2
-                gamma = float(np.interp(193.5e12, np.asarray(f.gamma_frequency), np.asarray(f.gamma))) \
+                gamma = float(np.interp(float(f.ref_frequency), np.asarray(f.gamma_frequency), np.asarray(f.gamma))) \
                     if f.gamma_frequency is not None else float(f.gamma)
                 fibres.append({"type_variety": uid, "dispersion": d, "dispersion_slope": s, "gamma": gamma,
                                "ref_wavelength": lam, "pmd_coef": 0.0})
