@@ -465,6 +465,13 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
     # established lightpaths: each keeps NSR <= 1/threshold. Along path p, a new lightpath adds
     # sum over shared links of xpm <= (shared scale) x kernel(d_M, d_new, delta), non-increasing in
     # delta: the forbidden centres lie within a radius of each lightpath
+    t_rows = jnp.where(table.route >= 0, table.route, n_links)
+    idx = (t_rows, table.data_slots[:, None] - 1, table.first_slot[:, None])
+    per_hop = _at(state.field, *idx)  # (C, hops)
+    own = table.terminal
+    for h in range(per_hop.shape[1]):  # hop by hop (a reduction here is a slow kernel)
+        own = own + per_hop[:, h]
+    slack = jnp.where(table.active, 1.0 / jnp.where(table.active, table.threshold, 1.0) - own, jnp.inf)
     # only the lightpaths that share a link with one of the paths constrain them (their link bits
     # meet): visited in chunks of `_CHUNK` (by their rank among those; usually one chunk, under
     # vmap the most any env needs)
@@ -484,14 +491,7 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
         idx = jnp.full(_CHUNK, capacity, jnp.int32).at[jnp.where(take, slot, _CHUNK)].set(jnp.arange(capacity, dtype=jnp.int32), mode="drop")
         live = idx < capacity
         c = jnp.minimum(idx, capacity - 1)  # (M,)
-        d_m, first_m = table.data_slots[c], table.first_slot[c]
-        # what each may still take: 1/threshold - its NSR (the field along its route)
-        route = table.route[c]
-        per_hop = _at(state.field, jnp.where(route >= 0, route, n_links), (d_m - 1)[:, None], first_m[:, None])  # (M, hops)
-        own = table.terminal[c]
-        for h in range(per_hop.shape[1]):  # hop by hop (a reduction here is a slow kernel)
-            own = own + per_hop[:, h]
-        slack = 1.0 / table.threshold[c] - own
+        d_m = table.data_slots[c]
         # the span count of the links each path shares with each lightpath: the path's hops whose
         # bit the lightpath has
         bits = table.links[c]  # (M, words)
@@ -501,11 +501,11 @@ def _qot_candidates(state: RMSAState, params: RMSAParams, links, valid, free):
             for w in range(1, bits.shape[-1]):
                 word = jnp.where(hop_word[:, None, h] == w, bits[None, :, w], word)
             shared = shared + hop_scale[:, None, h] * ((word >> hop_bit[:, None, h]) & 1).astype(hop_scale.dtype)
-        allowed = jax.lax.stop_gradient(slack / jnp.where(shared > 0, shared, 1.0))  # the mask is discrete
+        allowed = jax.lax.stop_gradient(slack[c] / jnp.where(shared > 0, shared, 1.0))  # the mask is discrete
         # (k, M, F): the offsets at which the kernel exceeds what the lightpath allows
         level = kernel_level(jnp.where(shared > 0, allowed, jnp.inf))
         radius = kernel_reach(q.reach, (d_m - 1)[None, :, None], (data - 1)[None, None, :], level[:, :, None])
-        centre = (2 * first_m + d_m)[None, :, None] - data[None, None, :]  # 2 s_new + d_new at delta 0
+        centre = (2 * table.first_slot[c] + d_m)[None, :, None] - data[None, None, :]  # 2 s_new + d_new at delta 0
         # the new first slots strictly inside (centre -+ radius)/2, by integer shifts (floor and ceil of a half)
         lo = ((centre - radius) >> 1) + 1
         hi = -((-(centre + radius)) >> 1) - 1
