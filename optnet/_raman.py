@@ -132,8 +132,9 @@ class RamanSpan(AbstractSpan):
     - `ode_solver`, `stepsize_controller`, `max_steps`: Diffrax integration of the outer profile
       (differentiated with `adjoint`, default `RecursiveCheckpointAdjoint`).
     - `bvp_solver`: `NewtonBVP()` (default) or `TNCBVP()`. Its residual integrates with
-      `bvp_adjoint` (default `ForwardMode`: Newton's Jacobian is forward mode); the implicit
-      gradient's VJP of the residual uses `adjoint`.
+      `bvp_adjoint` (default `ForwardMode`: Newton's Jacobian is forward mode), as does the
+      implicit gradient's sensitivity of the profile to the z = 0 pump powers; its one reverse
+      pass uses `adjoint`.
     - `n_z`: samples of the returned profile.
     - `spontaneous`: also integrate the forward spontaneous Raman ASE of each channel,
       dN_i/dz = (-alpha_i + sum_k M_ik P_k) N_i + 2 h f_i B_i [sum_{f_k > f_i} g_ik P_k (1 + eta_ik)
@@ -266,19 +267,30 @@ class RamanSpan(AbstractSpan):
         system = span._system(signal_frequency)
         n, mf = signal_frequency.shape[0], self.forward.n
         head = jnp.log(jnp.concatenate([signal_power, fwd_p]))
-        result = RESULTS.successful
+        z = jnp.linspace(0.0, 1.0, self.n_z) * fibre.length
+        source = self._spontaneous_source(signal_frequency, system[2][:n]) if self.spontaneous else None
+        dynamic, static = eqx.partition(span, eqx.is_array)
+
+        def profile_with(adjoint):
+            def profile(x, args):  # closes over static data only: every array travels in `args`
+                head_, system_, dynamic_, source_ = args
+                s = eqx.combine(dynamic_, static)
+                y0 = jnp.concatenate([head_, x] + ([jnp.zeros(n, x.dtype)] if source_ is not None else []))
+                z_ = jnp.linspace(0.0, 1.0, s.n_z) * s.fibre.length
+                sol = s._integrate(y0, system_, diffrax.SaveAt(ts=z_), adjoint, source=source_)
+                return sol.ys, sol.result == diffrax.RESULTS.successful
+
+            return jax.jit(profile)  # traced once, however often the solver differentiates it
+
+        args = (head, system, dynamic, source)
         if self.backward.n > 0:
             target = jnp.log(bwd_p)
-            dynamic, static = eqx.partition(span, eqx.is_array)
 
-            def residual_with(adjoint):
-                def residual(x, args):  # closes over static data only: every array travels in `args`
-                    head_, target_, system_, dynamic_ = args
-                    s = eqx.combine(dynamic_, static)
-                    sol = s._integrate(jnp.concatenate([head_, x]), system_, diffrax.SaveAt(t1=True), adjoint)
-                    return sol.ys[-1, n + mf :] - target_
-
-                return jax.jit(residual)  # traced once, however often the solvers differentiate it
+            def residual(x, at):  # the boundary condition alone (Newton's forward-mode residual)
+                (head_, system_, dynamic_, _), target_ = at
+                s = eqx.combine(dynamic_, static)
+                sol = s._integrate(jnp.concatenate([head_, x]), system_, diffrax.SaveAt(t1=True), self.bvp_adjoint)
+                return sol.ys[-1, n + mf :] - target_
 
             # first guess: damped forward/backward relaxation sweeps on a coarse grid (each group of
             # waves integrated in its stable direction); the passive-loss guess if they blow up
@@ -286,23 +298,17 @@ class RamanSpan(AbstractSpan):
             y_start, _ = relaxation_guess(sign, alpha, m, jnp.concatenate([head, target]), fibre.length, n + mf)
             passive = target - alpha[n + mf :] * fibre.length
             x0 = jnp.where(jnp.isfinite(y_start[n + mf :]), y_start[n + mf :], passive)
-            args = (head, target, system, dynamic)
-            x, result = self.bvp_solver.solve(residual_with(self.bvp_adjoint), x0, args, residual_with(self.adjoint))
-            y0 = jnp.concatenate([head, x])
+            ys, ode_ok, result = self.bvp_solver.solve(jax.jit(residual), profile_with(self.adjoint), profile_with(self.bvp_adjoint),
+                                                       x0, args, target, slice(n + mf, n + mf + self.backward.n))
         else:
-            y0 = head
-        z = jnp.linspace(0.0, 1.0, self.n_z) * fibre.length
-        source = None
-        if self.spontaneous:
-            source = self._spontaneous_source(signal_frequency, system[2][:n])
-            ase_unit = 2 * PLANCK * signal_frequency * noise_bandwidth
-            y0 = jnp.concatenate([y0, jnp.zeros(n, y0.dtype)])
-        sol = span._integrate(y0, system, diffrax.SaveAt(ts=z), self.adjoint, source=source)
-        ode_ok = sol.result == diffrax.RESULTS.successful
+            ys, ode_ok = profile_with(self.adjoint)(jnp.zeros(0, head.dtype), args)
+            result = RESULTS.successful
         result = RESULTS.where(ode_ok, result, RESULTS.ode_failed)
+        if self.spontaneous:
+            ase_unit = 2 * PLANCK * signal_frequency * noise_bandwidth
         k = n + mf + self.backward.n
-        ase = sol.ys[:, k:].T * ase_unit[:, None] if self.spontaneous else jnp.zeros((n, self.n_z), sol.ys.dtype)
-        p = jnp.exp(sol.ys[:, :k].T)
+        ase = ys[:, k:].T * ase_unit[:, None] if self.spontaneous else jnp.zeros((n, self.n_z), ys.dtype)
+        p = jnp.exp(ys[:, :k].T)
         if throw:
             p = result.error_if(p, result != RESULTS.successful)
         return RamanProfile(z=z, signal=p[:n], forward_pump=p[n : n + mf], backward_pump=p[n + mf :], ase=ase, result=result)
