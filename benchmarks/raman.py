@@ -92,7 +92,7 @@ def cost_of_exact_gradient():
 
 
 def adjoint_options():
-    print("== BVP residual adjoint (`bvp_adjoint`: Newton's Jacobian needs forward mode; the implicit VJP uses `adjoint`) ==")
+    print("== BVP adjoint (`bvp_adjoint`: Newton's Jacobian and the implicit gradient's pump directions need forward mode; its one reverse pass uses `adjoint`) ==")
     fibre, s, pumps = _reference_span()
     for name, adj in (("DirectAdjoint (fwd + rev)", diffrax.DirectAdjoint()), ("ForwardMode (fwd only)", diffrax.ForwardMode())):
         span = on.RamanSpan(fibre, on.Pumps(), pumps, bvp_adjoint=adj)
