@@ -78,6 +78,19 @@ def test_point_to_point(equipment):
     assert gsnr.shape == (76,) and np.all(np.isfinite(gsnr)) and 15 < gsnr.min() < gsnr.max() < 30
 
 
+def test_large_effective_area_fibre():
+    """A 300 um^2 fibre: GNPy's mode model diverges well below the reference frequency (its V
+    number nears 1); the import holds the area there and the network evaluates."""
+    from optnet.io import load_gnpy_network
+
+    eq = json.loads((DATA / "eqpt_config.json").read_text())
+    eq["Fiber"][1]["effective_area"] = 300e-12
+    eq["Edfa"] = [e for e in eq["Edfa"] if e["type_variety"] != "poly"]  # no advanced config file beside a dict
+    g = load_gnpy_network(_topology(), eq)
+    fibre = g.links[0].spans[1].fibre
+    assert np.all(np.isfinite(np.asarray(fibre.gamma))) and np.all(np.isfinite(np.asarray(g.network(g.lightpaths()).gsnr_db)))
+
+
 def test_gnpy_transmission_example(equipment):
     """GNPy's own expected output for its transmission example (the fixture cites it): the NF of
     its variable-gain model, the OSNR and the GSNR, with GNPy's NLI model (IncoherentGN) and with

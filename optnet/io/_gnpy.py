@@ -414,7 +414,9 @@ def _fibre(element: Mapping, eq: GnpyEquipment, where: str, input_loss_db: float
 def _mode_area(spec: Mapping):
     """A fibre variety's effective area (m^2) as a function of frequency (Hz): GNPy's step-index
     mode model (`FiberParams.effective_area_scaling`), its index contrast set by the variety's
-    `effective_area` (or `gamma`, through gamma = 2 pi n2/(lambda A)) at the reference wavelength."""
+    `effective_area` (or `gamma`, through gamma = 2 pi n2/(lambda A)) at the reference wavelength.
+    Far below the reference frequency, where the model's V number nears 1 and its area diverges
+    (GNPy's gives NaN there), the area is held at 10 times the reference area."""
     ref_wavelength = float(spec.get("ref_wavelength", 1550e-9))
     if "effective_area" in spec:
         area = float(spec["effective_area"])
@@ -426,7 +428,7 @@ def _mode_area(spec: Mapping):
 
     def mode_area(f):
         v = 2 * math.pi * np.asarray(f, float) / SPEED_OF_LIGHT * _CORE_RADIUS * _CORE_INDEX * np.sqrt(2 * contrast)
-        return math.pi * (_CORE_RADIUS / np.sqrt(np.log(v))) ** 2
+        return math.pi * _CORE_RADIUS**2 / np.maximum(np.log(v), math.pi * _CORE_RADIUS**2 / (10 * area))
 
     return mode_area
 
