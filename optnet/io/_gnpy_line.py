@@ -9,13 +9,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._link import GNLink
-from .._nli import NumericalGN
 from .._raman import Pumps, RamanSpan
 from .._spectrum import Spectrum
 from ._gnpy import (
     AmplifierDesign,
     GnpyEquipment,
     GnpyError,
+    GnpySimParams,
     _add_drop_osnr_db,
     _channel_plan,
     _raman_gain,
@@ -119,7 +119,7 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
     add_drop = _add_drop_osnr_db(eq, roadms, g.where, tuple(k for k, v in ends.items() if v)) if roadms else ()
     roadm = _roadm(eq, [booster] if booster is not None else []) if all(ends.values()) else None
     if nli is None and any(isinstance(s, RamanSpan) for s in spans):
-        nli = NumericalGN(coherent=False)
+        nli = GnpySimParams(nli_method="ggn_spectrally_separated").nli()  # GNPy's GGN, as the Raman flag's runs use it
     link = GNLink(list(spans), nli=nli, roadm=roadm, transceiver=_receiver_noise(eq, add_drop))
     return GnpyLine(link, spectrum, start, end, tuple(chain), auto, design)
 
