@@ -77,6 +77,26 @@ def test_seeding(reach_env):
     assert not np.array_equal(a, c)
 
 
+def test_phased_step_equals_inline_step(reach_env):
+    """`RMSAEnv` runs the core's phases as separate kernel sequences (`Phases`); the step is the
+    same as the inline one that `vmap`/`scan` use."""
+    from interop.gym._phase import Phases
+
+    params = reach_env.params
+    inline = jax.jit(lambda k, s, a: og.step(k, s, a, params))
+    phased = jax.jit(lambda k, s, a: og.step(k, s, a, params, run=Phases()))
+    reach_env.reset(seed=0)
+    state = reach_env.state
+    for i, k in enumerate(jax.random.split(jax.random.PRNGKey(1), 12)):
+        choices = np.flatnonzero(np.asarray(state.mask))
+        action = int(choices[min(i % 3, choices.size - 1)]) if i % 5 else params.n_actions - 1
+        a, b = inline(k, state, action), phased(k, state, action)
+        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+            np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-12, atol=0)
+        state = a[1]
+    assert int(state.accepted) > 0
+
+
 def rollout(params, key, n, policy):
     """`n` steps of the pure-JAX core under `policy(key, mask)`; the requests and infos."""
     obs, state = og.reset(key, params)

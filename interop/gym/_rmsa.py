@@ -12,6 +12,7 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray, UInt32
 
 import optnet as on
 
+from ._phase import inline
 from ._qot import QotTables, kernel_level, kernel_reach, qot_tables
 
 QOT_MODES = ("gn", "reach")
@@ -234,22 +235,23 @@ def reset(key: PRNGKeyArray, params: RMSAParams) -> tuple[Float[Array, " obs"], 
     return observation(state, params), state
 
 
-def step(key: PRNGKeyArray, state: RMSAState, action: Int[Array, ""], params: RMSAParams):
+def step(key: PRNGKeyArray, state: RMSAState, action: Int[Array, ""], params: RMSAParams, *, run=inline):
     """Serve the current request with `action` (a placement index path x slots + first slot, or
     the last index: reject), then draw the next request. Returns `(obs, state, reward, done,
-    info)`; an action outside the mask blocks the request (`info["reason"]` says why)."""
-    n_slots = params.n_slots
-    action = jnp.clip(jnp.asarray(action, jnp.int32), 0, params.n_actions - 1)
-    reject = action == params.n_actions - 1
-    p = jnp.where(reject, 0, action // n_slots)
-    s = jnp.where(reject, 0, action % n_slots)
-    ok = state.mask[action] & ~reject
+    info)`; an action outside the mask blocks the request (`info["reason"]` says why). `run(f,
+    *args)` runs each phase (decide, serve, draw, evaluate the candidates, observe): inline by default;
+    `RMSAEnv` runs each as its own kernel sequence (`Phases`)."""
+    decision = run(_decide, state, jnp.asarray(action), params)
+    state, reward, done, info = run(_serve, state, decision, params)
+    state = _next_request(key, state, params, run)
+    return run(observation, state, params), state, reward, done, dict(info, action_mask=state.mask)
+
+
+def _serve(state: RMSAState, decision, params: RMSAParams):
+    """Place (or block) the current request as `_decide`d: the new state, the reward, whether the
+    episode is done, and the step's info."""
+    ok, reject, p, s, fmt, links, width, data, margin_db = decision
     reason = jnp.where(reject, _REJECT, state.reason[p, s])
-    fmt = state.choice[p, s]
-    row = params.paths.pair(state.source, state.destination)
-    links = params.paths.links[row, p]
-    width, data = _width(state.bit_rate, fmt, row, p, params)
-    margin_db = jnp.where(ok, state.margin_db[p, s], 0.0)
     state = _place(state, params, ok, links, s, width, data, fmt)
     reward = _reward(params, ok, state.bit_rate, margin_db)
     state = eqx.tree_at(
@@ -266,10 +268,23 @@ def step(key: PRNGKeyArray, state: RMSAState, action: Int[Array, ""], params: RM
         "blocking": 1.0 - state.accepted / jnp.maximum(state.steps, 1),
         "bit_rate_blocking": 1.0 - state.bits_accepted / jnp.maximum(state.bits_requested, 1.0),
     }
-    done = state.steps >= params.episode_length
-    state = _next_request(key, state, params)
-    info["action_mask"] = state.mask
-    return observation(state, params), state, reward, done, info
+    return state, reward, state.steps >= params.episode_length, info
+
+
+def _decide(state: RMSAState, action, params: RMSAParams):
+    """What `action` asks for: whether it is feasible and a placement, its path, first slot,
+    format, path links, width and data slots, and its margin (dB)."""
+    n_slots = params.n_slots
+    action = jnp.clip(action.astype(jnp.int32), 0, params.n_actions - 1)
+    reject = action == params.n_actions - 1
+    p = jnp.where(reject, 0, action // n_slots)
+    s = jnp.where(reject, 0, action % n_slots)
+    ok = state.mask[action] & ~reject
+    fmt = state.choice[p, s]
+    row = params.paths.pair(state.source, state.destination)
+    links = params.paths.links[row, p]
+    width, data = _width(state.bit_rate, fmt, row, p, params)
+    return ok, reject, p, s, fmt, links, width, data, jnp.where(ok, state.margin_db[p, s], 0.0)
 
 
 def _width(bit_rate, fmt, row, p, params):
@@ -393,9 +408,14 @@ def _departures(state: RMSAState, params: RMSAParams, now) -> RMSAState:
     return eqx.tree_at(lambda x: (x.lightpaths, x.field), state, (table, field))
 
 
-def _next_request(key, state: RMSAState, params: RMSAParams) -> RMSAState:
-    """Draw the next request (the RMSA benchmark's traffic law, `optnet.poisson_requests`), release
-    what left before it, and evaluate its candidates."""
+def _next_request(key, state: RMSAState, params: RMSAParams, run=inline) -> RMSAState:
+    """Draw the next request, release what left before it, and evaluate its candidates."""
+    return run(_candidates, run(_draw, key, state, params), params)
+
+
+def _draw(key, state: RMSAState, params: RMSAParams) -> RMSAState:
+    """The next request (the RMSA benchmark's traffic law, `optnet.poisson_requests`); the
+    lightpaths that left before it released."""
     r = on.poisson_requests(key, 1, params.n_nodes, 1.0, bit_rate_gbps=params.bit_rate_gbps)
     now = state.time + r.arrival[0] / params.load
     state = eqx.tree_at(
@@ -403,8 +423,7 @@ def _next_request(key, state: RMSAState, params: RMSAParams) -> RMSAState:
         (now.astype(state.time.dtype), r.source[0].astype(jnp.int32), r.destination[0].astype(jnp.int32),
          r.bit_rate[0].astype(state.time.dtype), r.holding[0].astype(state.time.dtype)),
     )
-    state = _departures(state, params, now)
-    return _candidates(state, params)
+    return _departures(state, params, now)
 
 
 def _candidates(state: RMSAState, params: RMSAParams) -> RMSAState:
