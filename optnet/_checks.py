@@ -191,6 +191,15 @@ _CALLBACK_LOG = logging.getLogger("jax._src.callback")
 _EQX_MESSAGE = re.compile(r"EquinoxRuntimeError: (.+?)\n\n", re.S)
 
 
+def settled(out):
+    """`out`, waited for on an accelerator: there a failed runtime check surfaces when the result
+    is ready, not at the call (on CPU a call runs its checks' callbacks before it returns), so a
+    call that waits raises itself rather than a later one. Traced values pass through."""
+    if jax.default_backend() != "cpu" and not any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(out)):
+        jax.block_until_ready(out)
+    return out
+
+
 def readable_errors(fn):
     """Re-raise a failed runtime check of a jitted call as `ValueError(message)`, without the
     callback traceback that plain `jax.jit` wraps around it."""
@@ -200,7 +209,7 @@ def readable_errors(fn):
         # JAX logs the failed check's callback traceback itself; the ValueError says it all
         previous, _CALLBACK_LOG.disabled = _CALLBACK_LOG.disabled, True
         try:
-            return fn(*args, **kwargs)
+            return settled(fn(*args, **kwargs))
         except (jax.errors.JaxRuntimeError, eqx.EquinoxRuntimeError) as e:
             match = _EQX_MESSAGE.search(str(e))
             if match is None:

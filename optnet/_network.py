@@ -10,7 +10,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
 from ._amplifier import Edfa, Roadm, Transceiver
-from ._checks import Rule, Rules, concrete, enforce, readable_errors, stack_modules, value_rules
+from ._checks import Rule, Rules, concrete, enforce, readable_errors, settled, stack_modules, value_rules
 from ._fibre import Fibre
 from ._grid import SlotGrid
 from ._lightpaths import Lightpaths
@@ -200,7 +200,7 @@ class Network(eqx.Module):
             raise TypeError(f"A network is called on `Lightpaths`; got {type(lightpaths).__name__}.")
         bounds = _bounds(self, lightpaths, max_per_link)
         try:
-            return _evaluate(self, lightpaths, bounds)
+            return settled(_evaluate(self, lightpaths, bounds))
         except (ValueError, jax.errors.JaxRuntimeError, eqx.EquinoxRuntimeError):
             _diagnose(self, lightpaths)  # a more precise message when the values are known
             raise
