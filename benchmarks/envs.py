@@ -8,7 +8,7 @@ mode, the mask's first feasible action) at 250 E: 10 seeds x 20,000 requests aft
 the published figure and `optnet.ksp_first_fit` on fresh requests. `--sync-dispatch` runs JAX's
 CPU computations inline (`jax_cpu_enable_async_dispatch=False`, set before JAX starts): a single
 env's step is one small call, and the hand-off to JAX's dispatch thread costs a good part of it.
-Run `python benchmarks/envs.py [--x64] [--soak] [--blocking] [--sync-dispatch]`."""
+Run `python benchmarks/envs.py [--x64] [--soak] [--blocking] [--sync-dispatch] [--batches 1,64] [--no-single]`."""
 
 import argparse
 import time
@@ -57,6 +57,8 @@ def main():
     parser.add_argument("--steps", type=int, default=3000, help="single-env steps")
     parser.add_argument("--blocking", action="store_true")
     parser.add_argument("--sync-dispatch", action="store_true", help="run CPU computations inline (no async dispatch)")
+    parser.add_argument("--batches", default="1,64", help="vmapped batch sizes of the pure-JAX rollouts (e.g. 64,1024,8192 on a GPU)")
+    parser.add_argument("--no-single", action="store_true", help="skip the single Gymnasium env")
     args = parser.parse_args()
     jax.config.update("jax_enable_x64", args.x64)
     jax.config.update("jax_cpu_enable_async_dispatch", not args.sync_dispatch)
@@ -65,32 +67,18 @@ def main():
     if args.blocking:
         blocking(og)
 
-    print(f"NSFNET, k=5, 100 slots, 250 E, {'float64' if args.x64 else 'float32'}, "
+    print(f"NSFNET, k=5, 100 slots, 250 E, {'float64' if args.x64 else 'float32'}, {jax.devices()[0].device_kind}, "
           f"{'synchronous' if args.sync_dispatch else 'asynchronous (default)'} CPU dispatch; random masked policy")
     print(f"{'mode':>6} {'setting':>26} {'steps/s':>10} {'compile [s]':>12} {'accepted':>9}")
     for mode in ("gn", "reach"):
         t0 = time.perf_counter()
         env = og.RMSAEnv(qot_mode=mode, load=250.0, episode_length=10**9)
         build = time.perf_counter() - t0
-        rng = np.random.default_rng(0)
-        t0 = time.perf_counter()
-        obs, info = env.reset(seed=0)
-        env.step(int(np.flatnonzero(info["action_mask"])[0]))
-        compile_single = time.perf_counter() - t0
-        mask = env.action_masks()
-        accepted, rate = 0, 0.0
-        for _ in range(ROUNDS):  # the best round: this machine is shared and noisy
-            t0 = time.perf_counter()
-            for _ in range(args.steps):
-                choices = np.flatnonzero(mask)
-                obs, reward, terminated, truncated, info = env.step(int(choices[rng.integers(choices.size)]))
-                mask = info["action_mask"]
-                accepted += info["accepted"]
-            rate = max(rate, args.steps / (time.perf_counter() - t0))
-        print(f"{mode:>6} {'Gymnasium env, 1':>26} {rate:>10.0f} {compile_single:>12.1f} {accepted / (ROUNDS * args.steps):>9.3f}"
-              f"   (tables and paths built in {build:.1f} s)")
+        if not args.no_single:
+            single(env, args.steps, mode, build)
         params = env.params
-        for batch, n in ((1, 2000), (64, 500)):
+        for batch in map(int, args.batches.split(",")):
+            n = 2000 if batch == 1 else 500 if batch <= 64 else 200
             run = jax.jit(jax.vmap(lambda key: rollout(og, params, key, n)))
             keys = jax.random.split(jax.random.PRNGKey(1), batch)
             t0 = time.perf_counter()
@@ -108,6 +96,27 @@ def main():
             acc, bad = jax.block_until_ready(run(jax.random.split(jax.random.PRNGKey(2), 100)))
             print(f"{mode:>6} soak 1e5 random masked steps: {int(bad.sum())} bad (NaN or unknown outcome), "
                   f"accepted {float(acc.mean()):.3f}, {time.perf_counter() - t0:.1f} s")
+
+
+def single(env, steps, mode, build):
+    """The Gymnasium env in a Python loop, the policy drawing from the mask the step returned."""
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    obs, info = env.reset(seed=0)
+    env.step(int(np.flatnonzero(info["action_mask"])[0]))
+    compile_single = time.perf_counter() - t0
+    mask = env.action_masks()
+    accepted, rate = 0, 0.0
+    for _ in range(ROUNDS):  # the best round: this machine is shared and noisy
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            choices = np.flatnonzero(mask)
+            obs, reward, terminated, truncated, info = env.step(int(choices[rng.integers(choices.size)]))
+            mask = info["action_mask"]
+            accepted += info["accepted"]
+        rate = max(rate, steps / (time.perf_counter() - t0))
+    print(f"{mode:>6} {'Gymnasium env, 1':>26} {rate:>10.0f} {compile_single:>12.1f} {accepted / (ROUNDS * steps):>9.3f}"
+          f"   (tables and paths built in {build:.1f} s)")
 
 
 def blocking(og):
