@@ -16,10 +16,13 @@ per-channel OSNR, SNR_NLI and GSNR differences and the times. Prints figures; as
 """
 
 import argparse
+import copy
+import itertools
 import json
 import pathlib
 import re
 import subprocess
+import tempfile
 import time
 
 import jax
@@ -153,10 +156,21 @@ def live(gnpy_python):
     """GNPy (in its own virtualenv) and optnet side by side on GNPy's example data."""
     from optnet.io import load_gnpy_link, load_gnpy_network
 
+    tilted = pathlib.Path(tempfile.mkdtemp()) / "edfa_example_tilted.json"
     cases = (("EDFA example, GNPy's default settings", "edfa_example_network.json", None),
              ("EDFA example, ISRS + numerical GGN", "edfa_example_network.json", "sim_params.json"),
+             ("EDFA example, two spans, the first amplifier's tilt_target -2 dB", str(tilted), None),
              ("Raman example (RamanFiber)", "raman_edfa_example_network.json", "sim_params.json"))
     for name, topology, sim in cases:
+        if topology == str(tilted):  # GNPy's example, two spans, the first amplifier tilted; read as a line
+            example = json.loads((folder / "edfa_example_network.json").read_text())
+            span, amp = (copy.deepcopy(e) for e in example["elements"] if e["uid"] in ("Span1", "Edfa1"))
+            span["uid"], amp["uid"] = "Span2", "Edfa2"
+            next(e for e in example["elements"] if e["uid"] == "Edfa1")["operational"]["tilt_target"] = -2.0
+            example["elements"] += [span, amp]
+            example["connections"] = [{"from_node": a, "to_node": b} for a, b in itertools.pairwise(
+                ["Site_A", "Span1", "Edfa1", "Span2", "Edfa2", "Site_B"])]
+            tilted.write_text(json.dumps(example))
         out = subprocess.run([gnpy_python, "-c", _GNPY_RUN, topology] + ([sim] if sim else []), capture_output=True, text=True,
                              check=True).stdout
         folder, t_gnpy, raman, table = out.split("\n", 3)
@@ -165,17 +179,18 @@ def live(gnpy_python):
         sim_params = json.loads((folder / sim).read_text()) if sim else {}
         computed = np.asarray(sim_params.get("nli_params", {}).get("computed_channels", ref[:, 0]), int) - 1
         t = time.perf_counter()
-        if "raman" in topology:
+        if "raman" in topology or topology == str(tilted):
             line = load_gnpy_link(folder / topology, folder / "eqpt_config.json", sim_params=sim_params)
             t_read = time.perf_counter() - t
             res, t_compile, t_run = timed(jax.jit(lambda sp, line=line: line.link(sp)), line.spectrum, 5)
             ase = np.asarray(res.nsr_ase)[-1]
             nli_nsr = np.asarray(res.nsr_nli)[-1]
+        if "raman" in topology:
             span, s, raman = line.link.spans, line.spectrum, json.loads(raman)
             on_off = -db(span.on_off_gain(s.frequency, s.power)) - np.asarray(raman["on_off_gain_db"])
             residual = -db(np.asarray(span.solve(s.frequency, s.power, noise_bandwidth=s.symbol_rate).backward_pump[:, 0])
                           / np.asarray(raman["pump_residual_w"]))
-        else:
+        elif topology != str(tilted):
             g = load_gnpy_network(folder / topology, folder / "eqpt_config.json", sim_params=sim_params)
             t_read = time.perf_counter() - t
             res, t_compile, t_run = timed(jax.jit(lambda lp, g=g: g.network(lp)), g.lightpaths(), 5)

@@ -14,6 +14,7 @@ from ._amplifier import (
 )
 from ._ansatz import ansatz as ansatz, fit_ansatz as fit_ansatz
 from ._fibre import Fibre as Fibre, stack_spans as stack_spans
+from ._gain_tilt import DynamicGainTilt as DynamicGainTilt
 from ._isrs import (
     effective_length as effective_length,
     isrs_profile as isrs_profile,

@@ -6,6 +6,7 @@ GNPy's units at this edge: dB, dBm, km (or `length_units`), dispersion in s/m^2,
 effective area in m^2, frequencies in Hz."""
 
 import dataclasses
+import importlib.resources
 import json
 import math
 import pathlib
@@ -19,6 +20,7 @@ import numpy as np
 
 from .._amplifier import Edfa, Roadm, Transceiver
 from .._fibre import Fibre
+from .._gain_tilt import DynamicGainTilt
 from .._grid import SlotGrid
 from .._lightpaths import Lightpaths
 from .._network import Network
@@ -83,6 +85,10 @@ class AmplifierVariety:
     - `parameters`: the model's own numbers (`nf_min`/`nf_max`, `nf0`, `nf_coef`, `nf_fit_coeff`,
       `preamp_variety`/`booster_variety`).
     - `allowed_for_design`: whether automatic design may place it.
+    - `spectrum`: GNPy's spectral model of the variety, on a frequency grid shared by the
+      equipment's varieties: `frequency` (Hz), `dgt` (its dynamic gain tilt), `gain_ripple` and
+      `nf_ripple` (dB), and the amplifier band `f_min`, `f_max` (Hz); from its configuration file
+      (`default_config_from_json`, `advanced_config_from_json`) or GNPy's default.
     """
 
     name: str
@@ -92,6 +98,7 @@ class AmplifierVariety:
     p_max: float
     parameters: dict
     allowed_for_design: bool
+    spectrum: dict | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,16 +217,43 @@ def _ripple_db(config: Mapping) -> float:
     return max(values, default=0.0)
 
 
+def _default_edfa_config() -> dict:
+    """GNPy's default EDFA configuration (`DEFAULT_EDFA_CONFIG`: its dynamic gain tilt curve, no
+    ripple), shipped as `optnet/data/gnpy_default_edfa_config.json`."""
+    return json.loads(importlib.resources.files("optnet").joinpath("data/gnpy_default_edfa_config.json").read_text())
+
+
+def _spectral_config(config: Mapping, where: str) -> dict:
+    """An amplifier configuration's tables (`dgt`, `gain_ripple`, `nf_ripple`) with the frequencies
+    GNPy spreads each over (evenly over [f_min, f_max], Hz)."""
+    f_min, f_max = float(config.get("f_min", 191.275e12)), float(config.get("f_max", 196.125e12))
+    if not f_max > f_min:
+        raise GnpyError(f"{where}: its configuration's band [f_min, f_max] = [{f_min:g}, {f_max:g}] Hz is empty.")
+    tables = {k: np.atleast_1d(np.asarray(config.get(k, [0.0]), float)) for k in ("dgt", "gain_ripple", "nf_ripple")}
+    for k, t in tables.items():
+        if t.ndim != 1 or not np.all(np.isfinite(t)):
+            raise GnpyError(f"{where}: its configuration's `{k}` must be a list of finite numbers.")
+    grids = [np.linspace(f_min, f_max, len(t)) for t in tables.values()]
+    return {"f_min": f_min, "f_max": f_max, "tables": tables, "grids": grids}
+
+
+def _on_grid(config: dict, grid) -> dict:
+    """`_spectral_config`'s tables interpolated on `grid` (Hz; GNPy clamps outside the band)."""
+    out = {k: np.interp(grid, g, t) for (k, t), g in zip(config["tables"].items(), config["grids"])}
+    return {"frequency": grid, "f_min": config["f_min"], "f_max": config["f_max"], **out}
+
+
 def load_gnpy_equipment(source) -> GnpyEquipment:
     """Read GNPy's equipment library (a path to `eqpt_config.json` or its parsed dict).
 
     `advanced_model` varieties take `nf_fit_coeff` from their `advanced_config_from_json` file
-    (next to the equipment file) or inline. Their `gain_ripple` and `nf_ripple` tables are not
-    applied (the amplifiers are flat): an amplifier of a variety with ripple warns when a
-    topology uses it."""
+    (next to the equipment file) or inline. Each variety's spectral model (dynamic gain tilt, gain
+    and NF ripple) comes from its configuration file or GNPy's default: a line read with GNPy's
+    operating gains (`load_gnpy_link(..., amplifiers="gnpy")`) applies it (`DynamicGainTilt`);
+    elsewhere the amplifiers are flat, and a variety with ripple warns where a topology uses it."""
     data, path = _read(source, "equipment")
     where = f"GNPy equipment {path or '(dict)'}"
-    amplifiers, unsupported = {}, {}
+    amplifiers, unsupported, configs = {}, {}, {}
     for i, e in enumerate(data.get("Edfa", [])):
         _require(e, ["type_variety"], f"{where}: Edfa entry {i}")
         name = e["type_variety"]
@@ -235,17 +269,23 @@ def load_gnpy_equipment(source) -> GnpyEquipment:
                  "dual_stage": ["preamp_variety", "booster_variety"]}[model]
         _require(e, needs, here)
         params = dict(e)
+        config = _default_edfa_config()
         if model == "advanced_model" and "nf_fit_coeff" not in params:
             if "advanced_config_from_json" not in e or path is None:
                 raise GnpyError(f"{here}: an advanced_model needs `nf_fit_coeff` inline or an `advanced_config_from_json` file.")
-            cfg, _ = _read(path.parent / e["advanced_config_from_json"], f"amplifier `{name}` advanced config")
-            _require(cfg, ["nf_fit_coeff"], f"{here}: {e['advanced_config_from_json']}")
-            params["nf_fit_coeff"] = cfg["nf_fit_coeff"]
-            params["ripple_db"] = _ripple_db(cfg)
+            config, _ = _read(path.parent / e["advanced_config_from_json"], f"amplifier `{name}` advanced config")
+            _require(config, ["nf_fit_coeff"], f"{here}: {e['advanced_config_from_json']}")
+            params["nf_fit_coeff"] = config["nf_fit_coeff"]
         elif "default_config_from_json" in e and path is not None and (path.parent / e["default_config_from_json"]).is_file():
-            params["ripple_db"] = _ripple_db(_read(path.parent / e["default_config_from_json"], f"amplifier `{name}` config")[0])
+            config = _read(path.parent / e["default_config_from_json"], f"amplifier `{name}` config")[0]
+        params["ripple_db"] = _ripple_db(config)
+        configs[name] = _spectral_config(config, here)
         amplifiers[name] = AmplifierVariety(name, model, float(e.get("gain_min", 0.0)), float(e.get("gain_flatmax", 0.0)),
                                             float(e.get("p_max", 23.0)), params, bool(e.get("allowed_for_design", False)))
+    # the varieties' tables on one grid (the union of theirs: exact for piecewise-linear tables), so
+    # that the amplifiers of a line stack
+    grid = np.unique(np.concatenate([f for c in configs.values() for f in c["grids"]])) if configs else None
+    amplifiers = {n: dataclasses.replace(v, spectrum=_on_grid(configs[n], grid)) for n, v in amplifiers.items()}
 
     def varieties(kind):
         out = {}
@@ -670,7 +710,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             amp = chain[i]
             if "type_variety" not in elements[amp]:
                 raise GnpyError(f"{label(amp)}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
-            _flat_amplifier(elements[amp], label(amp))
+            _flat_amplifier(elements[amp], label(amp), tilt=fixed_gain)
             i += 1
         fibres.append({"uid": uid, "fibre": fibre, "raman_span": span, "loss_db": loss_db,
                        "lumped_db": model_input_db + output_db, "amp": amp, "spliced": spliced})
@@ -715,10 +755,11 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         # GNPy lowers the output power an amplifier cannot reach (in either mode)
         dp, gain_db = dp + reduction, gain_db + reduction
         design.append(AmplifierDesign(uid, variety.name, gain_db, dp))
-        if variety.parameters.get("ripple_db", 0.0) > 0.0:
+        if variety.parameters.get("ripple_db", 0.0) > 0.0 and not fixed_gain:
             warnings.warn(f"{where}: Edfa variety `{variety.name}` has gain or NF ripple of up to "
                           f"{variety.parameters['ripple_db']:.2f} dB in its GNPy configuration; optnet's import "
-                          "models it flat (its mean NF and gain).", stacklevel=3)
+                          "models it flat (its mean NF and gain): read the line with `amplifiers=\"gnpy\"` for GNPy's "
+                          "spectra.", stacklevel=3)
         nf = eq.noise_figure_db(variety, gain_db, pref_dbm + previous_dp - loss_db)
         # a splice takes its fibre's lumped losses out of the power and adds no noise (NF G = 1)
         spans.extend(FibreSpan(g["fibre"], Edfa.from_db(g["lumped_db"], -g["lumped_db"])) for g in joined)
@@ -730,28 +771,43 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         if f["raman_span"] is not None:
             spans.append(f["raman_span"](nf, model_gain_db))
         else:
-            spans.append(FibreSpan(f["fibre"], _amplifier(nf + f["lumped_db"], model_gain_db, fixed_gain)))
+            tilt_db = float((amp or {}).get("operational", {}).get("tilt_target") or 0.0)
+            spans.append(FibreSpan(f["fibre"], _amplifier(nf + f["lumped_db"], model_gain_db, fixed_gain, variety, tilt_db)))
         previous_dp = dp
     return tuple(spans), tuple(auto), booster, tuple(design)
 
 
-def _flat_amplifier(element: Mapping, where: str):
-    """Refuse the operational settings of an Edfa element that optnet's flat amplifier cannot
-    honour: a non-zero `tilt_target` (GNPy tilts the gain with its dynamic-gain-tilt table) or
-    `out_voa` (an output attenuator)."""
+def _flat_amplifier(element: Mapping, where: str, tilt: bool = False):
+    """Refuse the operational settings of an Edfa element that the import cannot honour: `out_voa`
+    (an output attenuator), and a non-zero `tilt_target` unless `tilt` (a line read with GNPy's
+    operating gains applies it through the variety's dynamic gain tilt)."""
     op = element.get("operational") or {}
-    for key, what in (("tilt_target", "a gain tilt (GNPy applies it through its dynamic gain tilt table)"),
-                      ("out_voa", "an output attenuator")):
-        value = op.get(key)
-        if value is not None and (not isinstance(value, (int, float)) or value != 0):
-            raise GnpyError(f"{where}: `operational.{key}` = {value!r} asks for {what}; optnet's import reads flat "
-                            f"amplifiers only: set it to 0 or remove it.")
+    value = op.get("tilt_target")
+    if value is not None and not isinstance(value, (int, float)):
+        raise GnpyError(f"{where}: `operational.tilt_target` must be a number (dB); got {value!r}.")
+    if value and not tilt:
+        raise GnpyError(f"{where}: `operational.tilt_target` = {value!r} asks for a gain tilt, which GNPy applies through "
+                        "its dynamic gain tilt at its operating gains: read the line with `load_gnpy_link(..., "
+                        "amplifiers=\"gnpy\")`, or set it to 0. (A Network's amplifiers restore the launch power.)")
+    value = op.get("out_voa")
+    if value is not None and (not isinstance(value, (int, float)) or value != 0):
+        raise GnpyError(f"{where}: `operational.out_voa` = {value!r} asks for an output attenuator; optnet's import "
+                        "does not model it: set it to 0 or remove it.")
 
 
-def _amplifier(nf_db: float, gain_db: float, fixed_gain: bool) -> Edfa:
-    """An EDFA of NF `nf_db`: at a flat gain of `gain_db` (GNPy's operating point), or restoring the
-    launch power."""
-    return Edfa.from_db(nf_db, gain_db if fixed_gain else None)
+def _amplifier(nf_db: float, gain_db: float, fixed_gain: bool, variety: AmplifierVariety | None = None,
+               tilt_db: float = 0.0) -> Edfa:
+    """An EDFA of NF `nf_db`: restoring the launch power, or at GNPy's operating gain `gain_db`;
+    with the `variety`, its gain and NF spectra are GNPy's (`DynamicGainTilt` at GNPy's
+    `tilt_target` `tilt_db`, the NF ripple added to `nf_db`), else flat."""
+    if not fixed_gain:
+        return Edfa.from_db(nf_db)
+    if variety is None or variety.spectrum is None:
+        return Edfa.from_db(nf_db, gain_db)
+    sp = variety.spectrum
+    control = DynamicGainTilt.from_db(gain_db, variety.gain_flatmax, sp["frequency"], sp["dgt"], sp["gain_ripple"], tilt_db,
+                                      sp["f_min"], sp["f_max"], variety.p_max)
+    return Edfa.from_db(nf_db + sp["nf_ripple"], control, sp["frequency"])
 
 
 def _round2float(x: float, step: float) -> float:
