@@ -156,6 +156,8 @@ def live(gnpy_python):
     """GNPy (in its own virtualenv) and optnet side by side on GNPy's example data."""
     from optnet.io import load_gnpy_link, load_gnpy_network
 
+    examples = pathlib.Path(subprocess.run([gnpy_python, "-c", "import gnpy, pathlib; print(pathlib.Path(gnpy.__file__).parent)"],
+                                           capture_output=True, text=True, check=True).stdout.strip()) / "example-data"
     tilted = pathlib.Path(tempfile.mkdtemp()) / "edfa_example_tilted.json"
     cases = (("EDFA example, GNPy's default settings", "edfa_example_network.json", None),
              ("EDFA example, ISRS + numerical GGN", "edfa_example_network.json", "sim_params.json"),
@@ -163,7 +165,7 @@ def live(gnpy_python):
              ("Raman example (RamanFiber)", "raman_edfa_example_network.json", "sim_params.json"))
     for name, topology, sim in cases:
         if topology == str(tilted):  # GNPy's example, two spans, the first amplifier tilted; read as a line
-            example = json.loads((folder / "edfa_example_network.json").read_text())
+            example = json.loads((examples / "edfa_example_network.json").read_text())
             span, amp = (copy.deepcopy(e) for e in example["elements"] if e["uid"] in ("Span1", "Edfa1"))
             span["uid"], amp["uid"] = "Span2", "Edfa2"
             next(e for e in example["elements"] if e["uid"] == "Edfa1")["operational"]["tilt_target"] = -2.0
