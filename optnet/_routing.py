@@ -169,19 +169,28 @@ def free_blocks(free: Bool[Array, "... slots"], width, band=None, *, max_width: 
     axes) and, given the `band` index of each slot, inside one band.
 
     `max_width` (static, optional): a bound on the widths that fit the grid (wider ones never fit).
-    Up to 32, the test is one windowed min of the busy slots' positions (one kernel, computed once
-    for every width) instead of a prefix sum (a dozen kernels: on CPU each costs microseconds)."""
+    Up to 32, the test is a windowed min of the busy slots' positions (computed once for every
+    width) instead of a prefix sum (a dozen kernels: on CPU each costs microseconds)."""
     n = free.shape[-1]
     width = jnp.asarray(width)
     end = jnp.arange(n) + width[..., None]
     if max_width is not None and max_width <= 32:
-        # the nearest busy slot at or after each slot, within max_width: one windowed min, which
-        # XLA keeps as one kernel (an elementwise chain would be fused into, and recomputed by, each consumer)
+        # the nearest busy slot at or after each slot, within max_width: a min over windows doubled
+        # log2(max_width) times (a reduce-window takes max_width compares per slot, this about
+        # log2 of it), held as one value: unheld, XLA fuses the chain into, and recomputes it in,
+        # each consumer
         far = n + max_width
-        busy_at = jnp.where(free, far, jnp.arange(n, dtype=jnp.int32))
-        nd = busy_at.ndim
-        nearest = jax.lax.reduce_window(busy_at, jnp.int32(far), jax.lax.min, (1,) * (nd - 1) + (max_width,), (1,) * nd,
-                                        [(0, 0)] * (nd - 1) + [(0, max_width - 1)])
+        nearest = jnp.where(free, far, jnp.arange(n, dtype=jnp.int32))
+
+        def ahead(x, k):  # x at slot s + k (far past the grid)
+            return jnp.concatenate([x[..., k:], jnp.full(x.shape[:-1] + (k,), far, x.dtype)], axis=-1)
+
+        span = 1
+        while 2 * span <= max_width:
+            nearest, span = jnp.minimum(nearest, ahead(nearest, span)), 2 * span
+        if span < max_width:  # overlapping windows: a min does not mind
+            nearest = jnp.minimum(nearest, ahead(nearest, max_width - span))
+        nearest = jax.lax.optimization_barrier(nearest)
         ok = (end <= n) & (width[..., None] <= max_width) & (nearest >= end)
     else:
         ok = (end <= n) & (window_sum((~free).astype(jnp.int32), width) == 0)
