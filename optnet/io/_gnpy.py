@@ -702,7 +702,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         loss_db = input_db + fibre_db + output_db
         span = None
         if raman_fibre:  # the span's net loss at the launch power, pumps on (GNPy's RamanFiber output power)
-            span, out_dbm = raman_span(e, fibre, lambda nf, gain, out=output_db: _amplifier(nf + out, gain, fixed_gain),
+            span, out_dbm = raman_span(e, fibre, lambda nf, gain, *extra, out=output_db: _amplifier(nf + out, gain, fixed_gain, *extra),
                                        launch_dbm, label(uid), connector_db)
             loss_db = launch_loss_db + launch_dbm - out_dbm + output_db
         amp = None
@@ -768,10 +768,10 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         # power), so a flat gain leaves them out: the next span starts at the reference power
         # plus delta_p
         model_gain_db = gain_db - f["lumped_db"]
+        tilt_db = float((amp or {}).get("operational", {}).get("tilt_target") or 0.0)
         if f["raman_span"] is not None:
-            spans.append(f["raman_span"](nf, model_gain_db))
+            spans.append(f["raman_span"](nf, model_gain_db, variety, tilt_db))
         else:
-            tilt_db = float((amp or {}).get("operational", {}).get("tilt_target") or 0.0)
             spans.append(FibreSpan(f["fibre"], _amplifier(nf + f["lumped_db"], model_gain_db, fixed_gain, variety, tilt_db)))
         previous_dp = dp
     return tuple(spans), tuple(auto), booster, tuple(design)
@@ -807,6 +807,8 @@ def _amplifier(nf_db: float, gain_db: float, fixed_gain: bool, variety: Amplifie
     sp = variety.spectrum
     control = DynamicGainTilt.from_db(gain_db, variety.gain_flatmax, sp["frequency"], sp["dgt"], sp["gain_ripple"], tilt_db,
                                       sp["f_min"], sp["f_max"], variety.p_max)
+    if not np.any(sp["nf_ripple"]):
+        return Edfa.from_db(nf_db, control)
     return Edfa.from_db(nf_db + sp["nf_ripple"], control, sp["frequency"])
 
 

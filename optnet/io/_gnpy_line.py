@@ -126,7 +126,7 @@ def load_gnpy_link(topology, equipment, *, source: str | None = None, target: st
 
 def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum: Spectrum, eq: GnpyEquipment, where: str,
                 con_out_db: float):
-    """((NF, gain) -> the `RamanSpan` of a RamanFiber element with that amplifier, its mean
+    """((NF, gain[, variety, tilt]) -> the `RamanSpan` of a RamanFiber element with that amplifier, its mean
     output power in dBm at the launch power, pumps on)."""
     op = element.get("operational", {})
     if "temperature" not in op:
@@ -152,8 +152,8 @@ def _raman_span(element: Mapping, fibre, amplifier, launch_dbm: float, spectrum:
         attenuation = None if fibre.attenuation_frequency is not None else [float(jnp.mean(fibre.attenuation))] * len(f)
         return Pumps(f, [x * 10 ** (-con_out_db / 10) for x in p], attenuation)
 
-    def span(nf_db, gain_db):
-        return RamanSpan(fibre, pumps(forward), pumps(backward), amplifier(nf_db, gain_db),
+    def span(nf_db, gain_db, *variety_and_tilt):
+        return RamanSpan(fibre, pumps(forward), pumps(backward), amplifier(nf_db, gain_db, *variety_and_tilt),
                          spontaneous=True, temperature=float(op["temperature"]), photon_ratio=False)
 
     power = jnp.full(spectrum.n_channels, 1e-3 * 10 ** (launch_dbm / 10))
