@@ -161,14 +161,14 @@ def live(gnpy_python):
     tilted = pathlib.Path(tempfile.mkdtemp()) / "edfa_example_tilted.json"
     cases = (("EDFA example, GNPy's default settings", "edfa_example_network.json", None),
              ("EDFA example, ISRS + numerical GGN", "edfa_example_network.json", "sim_params.json"),
-             ("EDFA example, two spans, the first amplifier's tilt_target -2 dB", str(tilted), None),
+             ("EDFA example, two spans, the first amplifier's tilt_target -2 dB, out_voa 1.5 dB", str(tilted), None),
              ("Raman example (RamanFiber)", "raman_edfa_example_network.json", "sim_params.json"))
     for name, topology, sim in cases:
-        if topology == str(tilted):  # GNPy's example, two spans, the first amplifier tilted; read as a line
+        if topology == str(tilted):  # GNPy's example, two spans, the first amplifier tilted and attenuated; a line
             example = json.loads((examples / "edfa_example_network.json").read_text())
             span, amp = (copy.deepcopy(e) for e in example["elements"] if e["uid"] in ("Span1", "Edfa1"))
             span["uid"], amp["uid"] = "Span2", "Edfa2"
-            next(e for e in example["elements"] if e["uid"] == "Edfa1")["operational"]["tilt_target"] = -2.0
+            next(e for e in example["elements"] if e["uid"] == "Edfa1")["operational"].update(tilt_target=-2.0, out_voa=1.5)
             example["elements"] += [span, amp]
             example["connections"] = [{"from_node": a, "to_node": b} for a, b in itertools.pairwise(
                 ["Site_A", "Span1", "Edfa1", "Span2", "Edfa2", "Site_B"])]

@@ -448,8 +448,8 @@ def test_amplifier_ripple_warns(tmp_path):
     (lambda t: t["elements"][1]["params"].update(length_units="miles"), "`length_units` must be 'km' or 'm'"),
     (lambda t: t["elements"][2].setdefault("operational", {}).update(tilt_target=-1.5),
      "element `Edfa1` \\(Edfa\\): `operational.tilt_target` = -1.5 asks for a gain tilt"),
-    (lambda t: t["elements"][2].setdefault("operational", {}).update(out_voa=2),
-     "element `Edfa1` \\(Edfa\\): `operational.out_voa` = 2 asks for an output attenuator"),
+    (lambda t: t["elements"][2].setdefault("operational", {}).update(out_voa=-2),
+     "element `Edfa1` \\(Edfa\\): `operational.out_voa` must be a number >= 0"),
     (lambda t: (t["elements"].pop(2), t.update(connections=[c for c in t["connections"] if c["from_node"] not in ("Span1", "Edfa1")]
                                               + [{"from_node": "Span1", "to_node": "Fused1"}])),
      "element `Span1` \\(Fiber\\): spliced to `Span2` by Fused elements with no amplifier between .* `load_gnpy_link`"),
@@ -568,27 +568,32 @@ def test_dynamic_gain_tilt_as_gnpy():
     np.testing.assert_allclose(flat.gain_profile(jnp.asarray(f), jnp.asarray(p)) * 10 / np.log(10), 17.0, atol=1e-12)
 
 
-def test_tilted_amplifiers_in_a_line():
+def test_tilted_attenuated_amplifier_in_a_line():
     """A line read at GNPy's gains applies an amplifier's `tilt_target` through its variety's dynamic
-    gain tilt: -2 dB (GNPy's sign: the gain rises with frequency) launches the next span about
-    1.5 dB higher at the top of the band than at the bottom, against the flat amplifier's line
-    (where the first span's SRS tilts it by -0.65 dB; the DGT scaling's secant step keeps part of
-    the target tilt, as GNPy's own profile does: `test_dynamic_gain_tilt_as_gnpy`); a Network
-    (amplifiers that restore the launch power) refuses it, naming the element."""
+    gain tilt and its output VOA as GNPy's design does (set_egress_amplifier). E1 at tilt -2 dB
+    (GNPy's sign: the gain rises with frequency), delta_p 1 dB, out_voa 2 dB:
+    - the next span is launched about 1.5 dB higher at the top of the band than at the bottom,
+      against the flat amplifier's line (where the first span's SRS tilts it by -0.65 dB; the DGT
+      scaling's secant step keeps part of the target tilt, as GNPy's own profile does);
+    - delta_p is the power before the VOA: the next span is launched at -1 dB (the mean power
+      before its input connector, as `test_line_launches_each_span_at_its_delta_p`), and the next
+      amplifier's gain makes the 2 dB up.
+    A Network (amplifiers that restore the launch power) refuses the tilt, naming the element."""
     from optnet.io import GnpyError, load_gnpy_equipment, load_gnpy_link, load_gnpy_network
 
-    def launch_tilt(topology, eq):
-        line = load_gnpy_link(topology, eq)
-        r = line.link(line.spectrum)
-        launched = 10 * np.log10(np.asarray(r.span_power)[1] / np.asarray(r.span_power)[0])
+    def launch(line):
+        power = np.asarray(line.link(line.spectrum).span_power)
         f = np.asarray(line.spectrum.frequency) / 1e12
-        return np.polyfit(f, launched, 1)[0] * (f[-1] - f[0]), np.asarray(r.gsnr_db)
+        tilt = np.polyfit(f, 10 * np.log10(power[1] / power[0]), 1)[0] * (f[-1] - f[0])
+        return tilt, 10 * np.log10(np.mean(power, axis=1) * 1e3)
 
     topology, eq = _line([80, 80])
-    topology["elements"][3]["operational"] = {"tilt_target": -2.0}  # E1
-    tilt, gsnr = launch_tilt(topology, eq)
-    flat_tilt, flat_gsnr = launch_tilt(*_line([80, 80]))
+    topology["elements"][3]["operational"] = {"tilt_target": -2.0, "delta_p": 1.0, "out_voa": 2.0}  # E1
+    line, plain = load_gnpy_link(topology, eq), load_gnpy_link(*_line([80, 80]))
+    (tilt, launched), (flat_tilt, _) = launch(line), launch(plain)
     assert 1.2 < tilt - flat_tilt < 1.9 and -1.0 < flat_tilt < -0.3
-    assert np.all(np.isfinite(gsnr)) and np.ptp(gsnr - flat_gsnr) > 0.1
+    np.testing.assert_allclose(launched, [-0.5, -1.0], atol=0.02)
+    (first, second), (first0, second0) = line.design, plain.design
+    assert first.delta_p_db == 1.0 and second.gain_db == pytest.approx(second0.gain_db + 2.0 + (first0.delta_p_db - 1.0))
     with pytest.raises(GnpyError, match="`E1`.*tilt_target"):
         load_gnpy_network(topology, load_gnpy_equipment(eq))

@@ -659,7 +659,9 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
                                 "booster right after a Roadm (not after a Transceiver, nor two of them).")
             if "type_variety" not in e:
                 raise GnpyError(f"{label(uid)}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
-            _flat_amplifier(e, label(uid))
+            if _flat_amplifier(e, label(uid)):
+                raise GnpyError(f"{label(uid)}: a booster's `operational.out_voa` is not read (its ROADM's noise is modelled "
+                                "at the ROADM's output power): set it to 0 or remove it.")
             booster = eq.amplifier(e["type_variety"], label(uid))
             i += 1
             continue
@@ -728,27 +730,33 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
     power_mode = eq.span.get("power_mode", True)
     pref_dbm = eq.si.get("power_dbm", 0.0) if power_dbm is None else power_dbm
     pref_total_dbm = pref_dbm + 10 * math.log10(_channel_plan(eq, power_dbm)[0].n_channels)
-    spans, auto, design, previous_dp = [], [], [], 0.0
+    spans, auto, design, previous_dp, previous_voa = [], [], [], 0.0, 0.0
     for k, group in enumerate(groups):
         *joined, f = group
         loss_db = sum(g["loss_db"] for g in group)
         amp = elements[f["amp"]] if f["amp"] is not None else None
         where = label(f["amp"]) if amp is not None else label(f["uid"])
         operational = amp.get("operational", {}) if amp is not None else {}
+        # GNPy's output VOA (set_egress_amplifier): delta_p is the power before it, the next span
+        # is launched out_voa lower, and the next amplifier's gain makes it up
+        voa = _flat_amplifier(amp, where, tilt=fixed_gain) if amp is not None else 0.0
         if power_mode:
             given = operational.get("delta_p")
             if given is not None:
                 dp = float(given)
             else:  # the span it feeds; a Roadm at the end: 0; a Transceiver: a span of no loss
                 next_loss = sum(g["loss_db"] for g in groups[k + 1]) if k + 1 < len(groups) else (None if to_roadm else 0.0)
-                dp = _target_delta_p(eq, next_loss, where)
-            gain_db = loss_db + dp - previous_dp
+                dp = _target_delta_p(eq, next_loss, where) + voa
+            gain_db = loss_db + dp - previous_dp + previous_voa
         else:
             gain_db = float(operational.get("gain_target") or loss_db)
-            dp = previous_dp + gain_db - loss_db
+            dp = previous_dp - previous_voa + gain_db - loss_db
         if amp is not None:
             uid, variety = f["amp"], eq.amplifier(amp["type_variety"], where)
             reduction = min(0.0, variety.p_max - (pref_total_dbm + dp))
+            if power_mode and variety.parameters.get("out_voa_auto") and operational.get("out_voa") is None:
+                raise GnpyError(f"{where}: Edfa variety `{variety.name}` has `out_voa_auto`, GNPy's automatic output "
+                                "VOA, which optnet's design does not replicate: give the element an `operational.out_voa`.")
         else:
             uid, (variety, reduction) = f"{f['uid']}-amplifier", _select_amplifier(eq, gain_db, pref_total_dbm + dp, where)
             auto.append(uid)
@@ -760,27 +768,30 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
                           f"{variety.parameters['ripple_db']:.2f} dB in its GNPy configuration; optnet's import "
                           "models it flat (its mean NF and gain): read the line with `amplifiers=\"gnpy\"` for GNPy's "
                           "spectra.", stacklevel=3)
-        nf = eq.noise_figure_db(variety, gain_db, pref_dbm + previous_dp - loss_db)
+        nf = eq.noise_figure_db(variety, gain_db, pref_dbm + previous_dp - previous_voa - loss_db)
+        # the VOA attenuates the ASE with the signal: NF' G' - 1 = (NF G - 1) / V at G' = G / V, so
+        # NF' = NF + (V - 1) / G (at the operating gain G: a DGT's spectrum moves it by ~0.01 dB)
+        nf = 10 * math.log10(10 ** (nf / 10) + (10 ** (voa / 10) - 1) / 10 ** (gain_db / 10))
         # a splice takes its fibre's lumped losses out of the power and adds no noise (NF G = 1)
         spans.extend(FibreSpan(g["fibre"], Edfa.from_db(g["lumped_db"], -g["lumped_db"])) for g in joined)
         # the lumped losses around the fibre are attenuators before the amplifier for its ASE; a
         # span models its fibre alone (its input loss scales gamma; the launch loss is in the launch
         # power), so a flat gain leaves them out: the next span starts at the reference power
         # plus delta_p
-        model_gain_db = gain_db - f["lumped_db"]
+        model_gain_db = gain_db - f["lumped_db"] - voa
         tilt_db = float((amp or {}).get("operational", {}).get("tilt_target") or 0.0)
         if f["raman_span"] is not None:
             spans.append(f["raman_span"](nf, model_gain_db, variety, tilt_db))
         else:
             spans.append(FibreSpan(f["fibre"], _amplifier(nf + f["lumped_db"], model_gain_db, fixed_gain, variety, tilt_db)))
-        previous_dp = dp
+        previous_dp, previous_voa = dp, voa
     return tuple(spans), tuple(auto), booster, tuple(design)
 
 
-def _flat_amplifier(element: Mapping, where: str, tilt: bool = False):
-    """Refuse the operational settings of an Edfa element that the import cannot honour: `out_voa`
-    (an output attenuator), and a non-zero `tilt_target` unless `tilt` (a line read with GNPy's
-    operating gains applies it through the variety's dynamic gain tilt)."""
+def _flat_amplifier(element: Mapping, where: str, tilt: bool = False) -> float:
+    """Check the operational settings of an Edfa element; returns its output attenuation
+    `out_voa` (dB, >= 0). A non-zero `tilt_target` is refused unless `tilt` (a line read with
+    GNPy's operating gains applies it through the variety's dynamic gain tilt)."""
     op = element.get("operational") or {}
     value = op.get("tilt_target")
     if value is not None and not isinstance(value, (int, float)):
@@ -790,9 +801,9 @@ def _flat_amplifier(element: Mapping, where: str, tilt: bool = False):
                         "its dynamic gain tilt at its operating gains: read the line with `load_gnpy_link(..., "
                         "amplifiers=\"gnpy\")`, or set it to 0. (A Network's amplifiers restore the launch power.)")
     value = op.get("out_voa")
-    if value is not None and (not isinstance(value, (int, float)) or value != 0):
-        raise GnpyError(f"{where}: `operational.out_voa` = {value!r} asks for an output attenuator; optnet's import "
-                        "does not model it: set it to 0 or remove it.")
+    if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0):
+        raise GnpyError(f"{where}: `operational.out_voa` must be a number >= 0 (dB, an output attenuator); got {value!r}.")
+    return float(value or 0.0)
 
 
 def _amplifier(nf_db: float, gain_db: float, fixed_gain: bool, variety: AmplifierVariety | None = None,
