@@ -158,21 +158,26 @@ def live(gnpy_python):
 
     examples = pathlib.Path(subprocess.run([gnpy_python, "-c", "import gnpy, pathlib; print(pathlib.Path(gnpy.__file__).parent)"],
                                            capture_output=True, text=True, check=True).stdout.strip()) / "example-data"
-    tilted = pathlib.Path(tempfile.mkdtemp()) / "edfa_example_tilted.json"
+    # GNPy's EDFA example with a second span and amplifier (a line); the first amplifier plain, or
+    # tilted and attenuated
+    tmp = pathlib.Path(tempfile.mkdtemp())
+    two, tilted = tmp / "edfa_example_two_spans.json", tmp / "edfa_example_tilted.json"
+    for path, operational in ((two, {}), (tilted, {"tilt_target": -2.0, "out_voa": 1.5})):
+        example = json.loads((examples / "edfa_example_network.json").read_text())
+        span, amp = (copy.deepcopy(e) for e in example["elements"] if e["uid"] in ("Span1", "Edfa1"))
+        span["uid"], amp["uid"] = "Span2", "Edfa2"
+        next(e for e in example["elements"] if e["uid"] == "Edfa1")["operational"].update(operational)
+        example["elements"] += [span, amp]
+        example["connections"] = [{"from_node": a, "to_node": b} for a, b in itertools.pairwise(
+            ["Site_A", "Span1", "Edfa1", "Span2", "Edfa2", "Site_B"])]
+        path.write_text(json.dumps(example))
+    lines = (str(two), str(tilted))
     cases = (("EDFA example, GNPy's default settings", "edfa_example_network.json", None),
              ("EDFA example, ISRS + numerical GGN", "edfa_example_network.json", "sim_params.json"),
+             ("EDFA example, two spans, ISRS + numerical GGN", str(two), "sim_params.json"),
              ("EDFA example, two spans, the first amplifier's tilt_target -2 dB, out_voa 1.5 dB", str(tilted), None),
              ("Raman example (RamanFiber)", "raman_edfa_example_network.json", "sim_params.json"))
     for name, topology, sim in cases:
-        if topology == str(tilted):  # GNPy's example, two spans, the first amplifier tilted and attenuated; a line
-            example = json.loads((examples / "edfa_example_network.json").read_text())
-            span, amp = (copy.deepcopy(e) for e in example["elements"] if e["uid"] in ("Span1", "Edfa1"))
-            span["uid"], amp["uid"] = "Span2", "Edfa2"
-            next(e for e in example["elements"] if e["uid"] == "Edfa1")["operational"].update(tilt_target=-2.0, out_voa=1.5)
-            example["elements"] += [span, amp]
-            example["connections"] = [{"from_node": a, "to_node": b} for a, b in itertools.pairwise(
-                ["Site_A", "Span1", "Edfa1", "Span2", "Edfa2", "Site_B"])]
-            tilted.write_text(json.dumps(example))
         out = subprocess.run([gnpy_python, "-c", _GNPY_RUN, topology] + ([sim] if sim else []), capture_output=True, text=True,
                              check=True).stdout
         folder, t_gnpy, raman, table = out.split("\n", 3)
@@ -181,7 +186,7 @@ def live(gnpy_python):
         sim_params = json.loads((folder / sim).read_text()) if sim else {}
         computed = np.asarray(sim_params.get("nli_params", {}).get("computed_channels", ref[:, 0]), int) - 1
         t = time.perf_counter()
-        if "raman" in topology or topology == str(tilted):
+        if "raman" in topology or topology in lines:
             line = load_gnpy_link(folder / topology, folder / "eqpt_config.json", sim_params=sim_params)
             t_read = time.perf_counter() - t
             res, t_compile, t_run = timed(jax.jit(lambda sp, line=line: line.link(sp)), line.spectrum, 5)
@@ -192,7 +197,7 @@ def live(gnpy_python):
             on_off = -db(span.on_off_gain(s.frequency, s.power)) - np.asarray(raman["on_off_gain_db"])
             residual = -db(np.asarray(span.solve(s.frequency, s.power, noise_bandwidth=s.symbol_rate).backward_pump[:, 0])
                           / np.asarray(raman["pump_residual_w"]))
-        elif topology != str(tilted):
+        elif topology not in lines:
             g = load_gnpy_network(folder / topology, folder / "eqpt_config.json", sim_params=sim_params)
             t_read = time.perf_counter() - t
             res, t_compile, t_run = timed(jax.jit(lambda lp, g=g: g.network(lp)), g.lightpaths(), 5)
