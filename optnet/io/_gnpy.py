@@ -781,9 +781,9 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         model_gain_db = gain_db - f["lumped_db"] - voa
         tilt_db = float((amp or {}).get("operational", {}).get("tilt_target") or 0.0)
         if f["raman_span"] is not None:
-            spans.append(f["raman_span"](nf, model_gain_db, variety, tilt_db))
+            spans.append(f["raman_span"](nf, model_gain_db, variety, tilt_db, voa))
         else:
-            spans.append(FibreSpan(f["fibre"], _amplifier(nf + f["lumped_db"], model_gain_db, fixed_gain, variety, tilt_db)))
+            spans.append(FibreSpan(f["fibre"], _amplifier(nf + f["lumped_db"], model_gain_db, fixed_gain, variety, tilt_db, voa)))
         previous_dp, previous_voa = dp, voa
     return tuple(spans), tuple(auto), booster, tuple(design)
 
@@ -807,17 +807,18 @@ def _flat_amplifier(element: Mapping, where: str, tilt: bool = False) -> float:
 
 
 def _amplifier(nf_db: float, gain_db: float, fixed_gain: bool, variety: AmplifierVariety | None = None,
-               tilt_db: float = 0.0) -> Edfa:
+               tilt_db: float = 0.0, voa_db: float = 0.0) -> Edfa:
     """An EDFA of NF `nf_db`: restoring the launch power, or at GNPy's operating gain `gain_db`;
     with the `variety`, its gain and NF spectra are GNPy's (`DynamicGainTilt` at GNPy's
-    `tilt_target` `tilt_db`, the NF ripple added to `nf_db`), else flat."""
+    `tilt_target` `tilt_db`, the NF ripple added to `nf_db`, its p_max less the output VOA
+    `voa_db` that `gain_db` includes), else flat."""
     if not fixed_gain:
         return Edfa.from_db(nf_db)
     if variety is None or variety.spectrum is None:
         return Edfa.from_db(nf_db, gain_db)
     sp = variety.spectrum
     control = DynamicGainTilt.from_db(gain_db, variety.gain_flatmax, sp["frequency"], sp["dgt"], sp["gain_ripple"], tilt_db,
-                                      sp["f_min"], sp["f_max"], variety.p_max)
+                                      sp["f_min"], sp["f_max"], variety.p_max - voa_db)
     if not np.any(sp["nf_ripple"]):
         return Edfa.from_db(nf_db, control)
     return Edfa.from_db(nf_db + sp["nf_ripple"], control, sp["frequency"])
