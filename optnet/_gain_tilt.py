@@ -5,7 +5,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ._amplifier import AbstractGainControl
 from ._checks import Rule, Rules, as_float_array, table_rules, value_rules
-from ._units import _DB
+from ._units import _DB, db_to_linear, dbm_to_watt
 
 _FLAT = 0.05 / _DB  # GNPy: a first estimate within 0.05 dB of flat is returned as is
 _TOLERANCE = 1e-11 / _DB  # GNPy's err_tolerance (dB)
@@ -81,10 +81,10 @@ class DynamicGainTilt(AbstractGainControl):
         f = as_float_array(frequency, "frequency")
         f_min = f[0] if f_min is None else as_float_array(f_min, "f_min")
         f_max = f[-1] if f_max is None else as_float_array(f_max, "f_max")
-        return cls(10 ** (as_float_array(gain_db, "gain_db") / 10), 10 ** (as_float_array(flat_gain_db, "flat_gain_db") / 10),
-                   f, dgt, 10 ** (as_float_array(ripple_db, "ripple_db") / 10),
+        return cls(db_to_linear(as_float_array(gain_db, "gain_db")), db_to_linear(as_float_array(flat_gain_db, "flat_gain_db")),
+                   f, dgt, db_to_linear(as_float_array(ripple_db, "ripple_db")),
                    -as_float_array(tilt_db, "tilt_db") / _DB / (f_max - f_min),
-                   10 ** ((as_float_array(max_output_power_dbm, "max_output_power_dbm") - 30) / 10))
+                   dbm_to_watt(as_float_array(max_output_power_dbm, "max_output_power_dbm")))
 
     def gain_profile(self, frequency, input_power):
         """ln G per channel (nepers) for channels at `frequency` (Hz) with `input_power` (W each;

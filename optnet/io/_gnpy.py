@@ -659,7 +659,7 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
                                 "booster right after a Roadm (not after a Transceiver, nor two of them).")
             if "type_variety" not in e:
                 raise GnpyError(f"{label(uid)}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
-            if _flat_amplifier(e, label(uid)):
+            if _operational(e, label(uid))[1]:
                 raise GnpyError(f"{label(uid)}: a booster's `operational.out_voa` is not read (its ROADM's noise is modelled "
                                 "at the ROADM's output power): set it to 0 or remove it.")
             booster = eq.amplifier(e["type_variety"], label(uid))
@@ -712,10 +712,11 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
             amp = chain[i]
             if "type_variety" not in elements[amp]:
                 raise GnpyError(f"{label(amp)}: no `type_variety` (an Edfa names one of the equipment's Edfa varieties).")
-            _flat_amplifier(elements[amp], label(amp), tilt=fixed_gain)
             i += 1
+        tilt_db, voa_db = _operational(elements[amp], label(amp), tilt=fixed_gain) if amp is not None else (0.0, 0.0)
         fibres.append({"uid": uid, "fibre": fibre, "raman_span": span, "loss_db": loss_db,
-                       "lumped_db": model_input_db + output_db, "amp": amp, "spliced": spliced})
+                       "lumped_db": model_input_db + output_db, "amp": amp, "spliced": spliced, "tilt_db": tilt_db,
+                       "voa_db": voa_db})
     if not fibres:
         raise GnpyError(f"{label(chain[0])}: the line has no Fiber.")
     # the spans as GNPy designs them: each group of spliced fibres ends in its amplifier
@@ -736,10 +737,10 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         loss_db = sum(g["loss_db"] for g in group)
         amp = elements[f["amp"]] if f["amp"] is not None else None
         where = label(f["amp"]) if amp is not None else label(f["uid"])
-        operational = amp.get("operational", {}) if amp is not None else {}
+        operational = (amp.get("operational") or {}) if amp is not None else {}
         # GNPy's output VOA (set_egress_amplifier): delta_p is the power before it, the next span
         # is launched out_voa lower, and the next amplifier's gain makes it up
-        voa = _flat_amplifier(amp, where, tilt=fixed_gain) if amp is not None else 0.0
+        voa = f["voa_db"]
         if power_mode:
             given = operational.get("delta_p")
             if given is not None:
@@ -779,31 +780,33 @@ def _spans(chain, elements, eq: GnpyEquipment, label, power_dbm, from_roadm: boo
         # power), so a flat gain leaves them out: the next span starts at the reference power
         # plus delta_p
         model_gain_db = gain_db - f["lumped_db"] - voa
-        tilt_db = float((amp or {}).get("operational", {}).get("tilt_target") or 0.0)
         if f["raman_span"] is not None:
-            spans.append(f["raman_span"](nf, model_gain_db, variety, tilt_db, voa))
+            spans.append(f["raman_span"](nf, model_gain_db, variety, f["tilt_db"], voa))
         else:
-            spans.append(FibreSpan(f["fibre"], _amplifier(nf + f["lumped_db"], model_gain_db, fixed_gain, variety, tilt_db, voa)))
+            spans.append(FibreSpan(f["fibre"], _amplifier(nf + f["lumped_db"], model_gain_db, fixed_gain, variety, f["tilt_db"], voa)))
         previous_dp, previous_voa = dp, voa
     return tuple(spans), tuple(auto), booster, tuple(design)
 
 
-def _flat_amplifier(element: Mapping, where: str, tilt: bool = False) -> float:
-    """Check the operational settings of an Edfa element; returns its output attenuation
-    `out_voa` (dB, >= 0). A non-zero `tilt_target` is refused unless `tilt` (a line read with
-    GNPy's operating gains applies it through the variety's dynamic gain tilt)."""
+def _operational(element: Mapping, where: str, tilt: bool = False) -> tuple[float, float]:
+    """An Edfa element's operational `tilt_target` and `out_voa` (dB; the VOA >= 0). A non-zero
+    tilt is refused unless `tilt` (a line read with GNPy's operating gains applies it through the
+    variety's dynamic gain tilt)."""
     op = element.get("operational") or {}
-    value = op.get("tilt_target")
-    if value is not None and not isinstance(value, (int, float)):
-        raise GnpyError(f"{where}: `operational.tilt_target` must be a number (dB); got {value!r}.")
-    if value and not tilt:
-        raise GnpyError(f"{where}: `operational.tilt_target` = {value!r} asks for a gain tilt, which GNPy applies through "
+    values = []
+    for key in ("tilt_target", "out_voa"):
+        value = op.get(key)
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+            raise GnpyError(f"{where}: `operational.{key}` must be a number (dB); got {value!r}.")
+        values.append(float(value or 0.0))
+    tilt_db, voa_db = values
+    if tilt_db and not tilt:
+        raise GnpyError(f"{where}: `operational.tilt_target` = {tilt_db!r} asks for a gain tilt, which GNPy applies through "
                         "its dynamic gain tilt at its operating gains: read the line with `load_gnpy_link(..., "
                         "amplifiers=\"gnpy\")`, or set it to 0. (A Network's amplifiers restore the launch power.)")
-    value = op.get("out_voa")
-    if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0):
-        raise GnpyError(f"{where}: `operational.out_voa` must be a number >= 0 (dB, an output attenuator); got {value!r}.")
-    return float(value or 0.0)
+    if not voa_db >= 0:
+        raise GnpyError(f"{where}: `operational.out_voa` must be a number >= 0 (dB, an output attenuator); got {voa_db!r}.")
+    return tilt_db, voa_db
 
 
 def _amplifier(nf_db: float, gain_db: float, fixed_gain: bool, variety: AmplifierVariety | None = None,
