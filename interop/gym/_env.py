@@ -10,6 +10,7 @@ import numpy as np
 import optnet as on
 
 from . import _rmsa
+from ._host import POLLS, to_host
 from ._packing import Packing
 from ._phase import Phases
 from ._rmsa import REASONS, RMSAParams
@@ -133,6 +134,10 @@ class RMSAEnv(gymnasium.Env):
         self._state_packing = state
         self._reset_fn, self._step_fn = _jitted(packing, state)
         self._n_obs, self._n_actions = self.params.obs_size, self.params.n_actions
+        self._polls = POLLS if self.params.qot_mode == "reach" else 0  # see `to_host`
+        # each action as a device scalar, made once: a NumPy scalar argument is copied to the
+        # device on every call, which costs 10 µs
+        self._actions = list(jax.device_put(np.arange(self._n_actions, dtype=np.int32)))
         self._state = None
         self._key = None
         self._mask = None
@@ -141,7 +146,7 @@ class RMSAEnv(gymnasium.Env):
         super().reset(seed=seed)
         key = jax.random.PRNGKey(int(self.np_random.integers(0, 2**31 - 1)))
         self._key, self._state, out = self._reset_fn(key, self._params_buffers)
-        out = np.asarray(out)
+        out = to_host(out, self._polls)
         n_obs = self._n_obs
         self._mask = out[n_obs:].astype(bool)
         return out[:n_obs].astype(np.float32), {"action_mask": self._mask.copy()}
@@ -159,8 +164,8 @@ class RMSAEnv(gymnasium.Env):
         if not (isinstance(action, (int, np.integer)) or (isinstance(action, np.ndarray) and action.shape == ()
                                                           and np.issubdtype(action.dtype, np.integer))) or not 0 <= action < self._n_actions:
             raise ValueError(f"`action` must be an int in [0, {self._n_actions}); got {action!r}.")
-        self._key, self._state, out = self._step_fn(self._key, self._state, np.int32(action), self._params_buffers)
-        out = np.asarray(out)
+        self._key, self._state, out = self._step_fn(self._key, self._state, self._actions[action], self._params_buffers)
+        out = to_host(out, self._polls)
         n_obs, n_actions = self._n_obs, self._n_actions
         self._mask = out[n_obs:n_obs + n_actions].astype(bool)
         tail = out[n_obs + n_actions:]
