@@ -38,30 +38,34 @@ def _spaces(params: RMSAParams):
     return obs, gymnasium.spaces.Discrete(params.n_actions)
 
 
-# The params and the state travel packed, one buffer per dtype (see `Packing`), and the step's
-# outputs as one vector of the state's float dtype: a jitted call on CPU costs microseconds per
-# buffer.
+# The params travel packed, one buffer per dtype (see `Packing`), the state and the key as one
+# vector of 32-bit words, and the step's outputs as one vector of the state's float dtype: a jitted
+# call on CPU costs microseconds per buffer.
 @functools.lru_cache(maxsize=32)
 def _jitted(params_packing: Packing, state_packing: Packing):
     """The jitted reset and step of environments with these packings (one pair per shape, built
     once: static jit arguments would be hashed on every call)."""
+
+    def carried(state_buffers, key):  # the state's words, then the key's two
+        return jnp.concatenate([state_packing.to_words(state_buffers), key])
 
     @jax.jit
     def reset(key, params_buffers):
         params = params_packing.unpack(params_buffers)
         key, sub = on.split_key(key)
         obs, state = _rmsa.reset(sub, params)
-        return key, state_packing.pack(state), jnp.concatenate([obs.astype(state.time.dtype), state.mask.astype(state.time.dtype)])
+        return carried(state_packing.pack(state), key), jnp.concatenate([obs.astype(state.time.dtype), state.mask.astype(state.time.dtype)])
 
     @jax.jit
-    def step(key, state_buffers, action, params_buffers):
+    def step(words, action, params_buffers):
         run = Phases()  # each phase its own kernel sequence: 3-4x faster for one env on CPU
         params = run.bind(params_packing.unpack(params_buffers), params_packing, params_buffers)
+        state_buffers = state_packing.from_words(words[:-2])
         state = run.bind(state_packing.unpack(state_buffers), state_packing, state_buffers)
-        key, sub = on.split_key(key)
+        key, sub = on.split_key(words[-2:])
         obs, state, reward, done, info = _rmsa.step(sub, state, action, params, run=run)
         info = {k: info[k] for k in _INT_INFO + _FLOAT_INFO}
-        return key, run.packed(state), run(_outputs, obs, state, reward, done, info)
+        return carried(run.packed(state), key), run(_outputs, obs, state, reward, done, info)
 
     return reset, step
 
@@ -138,14 +142,13 @@ class RMSAEnv(gymnasium.Env):
         # each action as a device scalar, made once: a NumPy scalar argument is copied to the
         # device on every call, which costs 10 µs
         self._actions = list(jax.device_put(np.arange(self._n_actions, dtype=np.int32)))
-        self._state = None
-        self._key = None
+        self._state = None  # the state's and the key's words (`Packing.to_words`), on the device
         self._mask = None
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         key = jax.random.PRNGKey(int(self.np_random.integers(0, 2**31 - 1)))
-        self._key, self._state, out = self._reset_fn(key, self._params_buffers)
+        self._state, out = self._reset_fn(key, self._params_buffers)
         out = to_host(out, self._polls)
         n_obs = self._n_obs
         self._mask = out[n_obs:].astype(bool)
@@ -156,7 +159,7 @@ class RMSAEnv(gymnasium.Env):
         """The current `RMSAState` (the functional core's)."""
         if self._state is None:
             raise RuntimeError("Call `reset()` first.")
-        return self._state_packing.unpack(self._state)
+        return self._state_packing.unpack(self._state_packing.from_words(self._state[:-2]))
 
     def step(self, action):
         if self._state is None:
@@ -164,7 +167,7 @@ class RMSAEnv(gymnasium.Env):
         if not (isinstance(action, (int, np.integer)) or (isinstance(action, np.ndarray) and action.shape == ()
                                                           and np.issubdtype(action.dtype, np.integer))) or not 0 <= action < self._n_actions:
             raise ValueError(f"`action` must be an int in [0, {self._n_actions}); got {action!r}.")
-        self._key, self._state, out = self._step_fn(self._key, self._state, self._actions[action], self._params_buffers)
+        self._state, out = self._step_fn(self._state, self._actions[action], self._params_buffers)
         out = to_host(out, self._polls)
         n_obs, n_actions = self._n_obs, self._n_actions
         self._mask = out[n_obs:n_obs + n_actions].astype(bool)

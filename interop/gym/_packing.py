@@ -1,5 +1,6 @@
 """Pytrees packed into one flat buffer per dtype, so that a jitted call on them passes a handful of
-buffers: on CPU each buffer of a call costs microseconds, more than a small environment step."""
+buffers: on CPU each buffer of a call costs microseconds, more than a small environment step. The
+buffers also go as one vector of 32-bit words (`to_words`), for a call that passes a single one."""
 
 import dataclasses
 
@@ -42,3 +43,32 @@ class Packing:
         leaves = [by_name[name][start:start + int(np.prod(shape, dtype=np.int64))].reshape(shape)
                   for name, start, shape in self.leaves]
         return jax.tree.unflatten(self.treedef, leaves)
+
+    def to_words(self, buffers) -> jax.Array:
+        """The buffers as one uint32 vector: 32-bit values bit for bit, 64-bit ones as two words,
+        booleans as a word each."""
+        parts = [b.astype(jnp.uint32) if name == "bool" else jax.lax.bitcast_convert_type(b, jnp.uint32).reshape(-1)
+                 for (name, _), b in zip(self.sizes, buffers)]
+        return jnp.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def from_words(self, words) -> tuple:
+        """`to_words` undone (inside jit: slices and bit casts)."""
+        buffers, start = [], 0
+        for name, size in self.sizes:
+            per = _words_per(name)
+            w = words[start:start + size * per]
+            if name == "bool":
+                buffers.append(w != 0)
+            else:
+                buffers.append(jax.lax.bitcast_convert_type(w.reshape((size, per) if per > 1 else (size,)), jnp.dtype(name)))
+            start += size * per
+        return tuple(buffers)
+
+
+def _words_per(name: str) -> int:
+    """32-bit words per value of dtype `name` (a boolean takes a word)."""
+    if name == "bool":
+        return 1
+    if np.dtype(name).itemsize not in (4, 8):
+        raise TypeError(f"Words hold 32- and 64-bit values and booleans; got {name}.")
+    return np.dtype(name).itemsize // 4
