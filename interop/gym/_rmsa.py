@@ -448,7 +448,7 @@ def _candidates(state: RMSAState, params: RMSAParams) -> RMSAState:
     reason = jnp.where(valid[:, None], reason, _NO_PATH)
     mask = jnp.concatenate([ok.reshape(-1), jnp.ones(1, bool)])
     n_ok = jnp.sum(ok, axis=1)
-    first = jnp.where(n_ok > 0, jnp.argmax(ok, axis=1), n_slots)
+    first = jnp.min(jnp.where(ok, jnp.arange(n_slots), n_slots), axis=1)  # a min-reduce: an argmax is a slower pair reduction on CPU
     hops = params.paths.hops[row]
     max_hops = params.paths.links.shape[-1]
     length = params.paths.length[row] / params.longest
