@@ -452,7 +452,7 @@ def _candidates(state: RMSAState, params: RMSAParams) -> RMSAState:
     hops = params.paths.hops[row]
     max_hops = params.paths.links.shape[-1]
     length = params.paths.length[row] / params.longest
-    best_margin = jnp.max(jnp.where(ok, margin_db, 0.0), axis=1)
+    best_margin = jnp.max(jnp.where(ok, margin_db, 0.0), axis=1) if params.qot_mode == "gn" else jnp.zeros(k, dtype)  # reach: no margins
     features = jnp.stack([
         valid.astype(dtype), hops / max_hops, length, jnp.minimum(best_width / n_slots, 1.0) * valid, n_ok / n_slots,
         first / n_slots, jnp.clip(best_margin / 10.0, 0.0, 1.0),
