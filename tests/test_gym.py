@@ -97,6 +97,26 @@ def test_phased_step_equals_inline_step(reach_env):
     assert int(state.accepted) > 0
 
 
+def test_words_round_trip():
+    """The env carries its state as 32-bit words (`Packing.to_words`): every dtype it holds comes
+    back bit for bit (64-bit values as two words, booleans as one), and others are refused."""
+    from interop.gym._packing import Packing
+
+    tree = {"f64": jnp.array([1.5, -np.inf, np.nan, 1e-310]), "f32": jnp.array([3.25, -0.0], jnp.float32),
+            "i32": jnp.array([-7, 2**31 - 1], jnp.int32), "u32": jnp.array([2**32 - 1], jnp.uint32),
+            "flags": jnp.array([True, False, True])}
+    packing = Packing.of(tree)
+    words = packing.to_words(packing.pack(tree))
+    assert words.dtype == jnp.uint32 and words.shape == (4 * 2 + 2 + 2 + 1 + 3,)
+    back = packing.unpack(packing.from_words(words))
+    for k in tree:
+        assert back[k].dtype == tree[k].dtype
+        np.testing.assert_array_equal(np.asarray(back[k]).view(np.uint8), np.asarray(tree[k]).view(np.uint8))
+    small = Packing.of({"x": jnp.zeros(3, jnp.int8)})
+    with pytest.raises(TypeError, match="int8"):
+        small.to_words(small.pack({"x": jnp.zeros(3, jnp.int8)}))
+
+
 def rollout(params, key, n, policy):
     """`n` steps of the pure-JAX core under `policy(key, mask)`; the requests and infos."""
     obs, state = og.reset(key, params)

@@ -47,8 +47,7 @@ class Packing:
     def to_words(self, buffers) -> jax.Array:
         """The buffers as one uint32 vector: 32-bit values bit for bit, 64-bit ones as two words,
         booleans as a word each."""
-        parts = [b.astype(jnp.uint32) if name == "bool" else jax.lax.bitcast_convert_type(b, jnp.uint32).reshape(-1)
-                 for (name, _), b in zip(self.sizes, buffers)]
+        parts = [_as_words(name, b) for (name, _), b in zip(self.sizes, buffers)]
         return jnp.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def from_words(self, words) -> tuple:
@@ -63,6 +62,14 @@ class Packing:
                 buffers.append(jax.lax.bitcast_convert_type(w.reshape((size, per) if per > 1 else (size,)), jnp.dtype(name)))
             start += size * per
         return tuple(buffers)
+
+
+def _as_words(name: str, buffer):
+    """A buffer of dtype `name` as 32-bit words."""
+    if name == "bool":
+        return buffer.astype(jnp.uint32)
+    n = buffer.size * _words_per(name)  # refuses the dtypes words do not hold
+    return jax.lax.bitcast_convert_type(buffer, jnp.uint32).reshape(n)
 
 
 def _words_per(name: str) -> int:
