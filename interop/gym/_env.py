@@ -63,11 +63,16 @@ def _jitted(params_packing: Packing, state_packing: Packing):
         state_buffers = state_packing.from_words(words[:-2])
         state = run.bind(state_packing.unpack(state_buffers), state_packing, state_buffers)
         key, sub = on.split_key(words[-2:])
-        obs, state, reward, done, info = _rmsa.step(sub, state, action, params, run=run)
-        info = {k: info[k] for k in _INT_INFO + _FLOAT_INFO}
-        return carried(run.packed(state), key), run(_outputs, obs, state, reward, done, info)
+        _, state, reward, done, info = _rmsa.step(sub, state, action, params, run=run)  # its observation unused:
+        info = {k: info[k] for k in _INT_INFO + _FLOAT_INFO}  # observed in the outputs' phase
+        return carried(run.packed(state), key), run(_observed_outputs, state, reward, done, info, params)
 
     return reset, step
+
+
+def _observed_outputs(state, reward, done, info, params):
+    """The observation and `_outputs` in one phase."""
+    return _outputs(_rmsa.observation(state, params), state, reward, done, info)
 
 
 def _outputs(obs, state, reward, done, info):
