@@ -42,30 +42,28 @@ def _spaces(params: RMSAParams):
 # vector of 32-bit words, and the step's outputs as one vector of the state's float dtype: a jitted
 # call on CPU costs microseconds per buffer.
 @functools.lru_cache(maxsize=32)
-def _jitted(params_packing: Packing, state_packing: Packing):
+def _jitted(params_packing: Packing, carry: Packing):
     """The jitted reset and step of environments with these packings (one pair per shape, built
-    once: static jit arguments would be hashed on every call)."""
-
-    def carried(state_buffers, key):  # the state's words, then the key's two
-        return jnp.concatenate([state_packing.to_words(state_buffers), key])
+    once: static jit arguments would be hashed on every call). `carry` packs `(state, key)`."""
 
     @jax.jit
     def reset(key, params_buffers):
         params = params_packing.unpack(params_buffers)
         key, sub = on.split_key(key)
         obs, state = _rmsa.reset(sub, params)
-        return carried(state_packing.pack(state), key), jnp.concatenate([obs.astype(state.time.dtype), state.mask.astype(state.time.dtype)])
+        return carry.to_words(carry.pack((state, key))), jnp.concatenate([obs.astype(state.time.dtype), state.mask.astype(state.time.dtype)])
 
     @jax.jit
     def step(words, action, params_buffers):
         run = Phases()  # each phase its own kernel sequence: 3-4x faster for one env on CPU
         params = run.bind(params_packing.unpack(params_buffers), params_packing, params_buffers)
-        state_buffers = state_packing.from_words(words[:-2])
-        state = run.bind(state_packing.unpack(state_buffers), state_packing, state_buffers)
-        key, sub = on.split_key(words[-2:])
-        _, state, reward, done, info = _rmsa.step(sub, state, action, params, run=run)  # its observation unused:
-        info = {k: info[k] for k in _INT_INFO + _FLOAT_INFO}  # observed in the outputs' phase
-        return carried(run.packed(state), key), run(_observed_outputs, state, reward, done, info, params)
+        buffers = carry.from_words(words)
+        state, key = run.bind(carry.unpack(buffers), carry, buffers)
+        key, sub = on.split_key(key)
+        # the core's observation is left unused (XLA drops its phase): the outputs' phase observes
+        _, state, reward, done, info = _rmsa.step(sub, state, action, params, run=run)
+        info = {k: info[k] for k in _INT_INFO + _FLOAT_INFO}
+        return carry.to_words(run.packed((state, key))), run(_observed_outputs, state, reward, done, info, params)
 
     return reset, step
 
@@ -139,9 +137,9 @@ class RMSAEnv(gymnasium.Env):
         self.observation_space, self.action_space = _spaces(self.params)
         packing = Packing.of(self.params)
         self._params_buffers = packing.pack(self.params)
-        state = Packing.of(jax.eval_shape(lambda key: _rmsa.reset(key, self.params)[1], jax.random.PRNGKey(0)))
-        self._state_packing = state
-        self._reset_fn, self._step_fn = _jitted(packing, state)
+        state = jax.eval_shape(lambda key: _rmsa.reset(key, self.params)[1], jax.random.PRNGKey(0))
+        self._carry = Packing.of((state, jax.ShapeDtypeStruct((2,), jnp.uint32)))  # the state and the key
+        self._reset_fn, self._step_fn = _jitted(packing, self._carry)
         self._n_obs, self._n_actions = self.params.obs_size, self.params.n_actions
         self._polls = POLLS if self.params.qot_mode == "reach" else 0  # see `to_host`
         # each action as a device scalar, made once: a NumPy scalar argument is copied to the
@@ -164,7 +162,7 @@ class RMSAEnv(gymnasium.Env):
         """The current `RMSAState` (the functional core's)."""
         if self._state is None:
             raise RuntimeError("Call `reset()` first.")
-        return self._state_packing.unpack(self._state_packing.from_words(self._state[:-2]))
+        return self._carry.unpack(self._carry.from_words(self._state))[0]
 
     def step(self, action):
         if self._state is None:
